@@ -1,0 +1,292 @@
+// Package app assembles the newsbot process: configuration → store → core →
+// adapters. It is its own package, not part of package bot, because it
+// imports every adapter and every adapter imports bot.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/newsbot/newsbot/bot"
+	"github.com/newsbot/newsbot/bot/console"
+	"github.com/newsbot/newsbot/bot/sample"
+	"github.com/newsbot/newsbot/briefings"
+	"github.com/newsbot/newsbot/briefings/feeds"
+	"github.com/newsbot/newsbot/briefings/sqlite"
+	"github.com/newsbot/newsbot/briefings/summarize"
+)
+
+// Main is the whole bot process, built from a Config.
+type Main struct {
+	Config bot.Config
+	Stdin  io.Reader
+	Stdout io.Writer
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil. Tests inject their own.
+	Now func() time.Time
+
+	store    *sqlite.DB
+	Service  *briefings.Service // set by Run once the store is open
+	httpAddr string
+}
+
+// NewMain returns a Main that logs to stderr at the configured level.
+func NewMain(cfg bot.Config, stdin io.Reader, stdout, stderr io.Writer) *Main {
+	return &Main{
+		Config: cfg,
+		Stdin:  stdin,
+		Stdout: stdout,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})),
+	}
+}
+
+// initialPollTimeout bounds the first round of feed fetches at start; feeds
+// slower than that are picked up by the next round.
+const initialPollTimeout = 30 * time.Second
+
+// Run opens the store, reads the feeds and serves the adapters until ctx ends
+// or, for the console, until its input ends. Shutting down through ctx (Ctrl-C,
+// SIGTERM) is not an error, at whatever stage it comes.
+func (m *Main) Run(ctx context.Context) error {
+	err := m.run(ctx)
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		m.Logger.Info("stopped while starting", "reason", err)
+		return nil
+	}
+	return err
+}
+
+func (m *Main) run(ctx context.Context) error {
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	log := m.Logger
+	if err := m.Config.Validate(); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	store, err := sqlite.Open(ctx, m.Config.SQLitePath())
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	m.store = store
+
+	if err := AddConfiguredFeeds(ctx, store, m.Config); err != nil {
+		return err
+	}
+
+	m.Service = briefings.NewService(store, briefings.Options{
+		Summarizer:   summarize.New(summarize.Options{}),
+		Now:          m.Now,
+		Logger:       log,
+		DefaultZone:  m.Config.Timezone,
+		BriefingSize: m.Config.BriefingSize,
+	})
+	poller := &briefings.Poller{
+		Sources: store,
+		Fetcher: feeds.NewFetcher(feeds.Options{
+			AllowPrivate: m.Config.AllowPrivateFeeds,
+			Now:          m.Now,
+		}),
+		Ingester: m.Service,
+		Interval: m.Config.PollInterval,
+		Now:      m.Now,
+		Logger:   log,
+	}
+
+	srcs, err := store.ListSources(ctx)
+	if err != nil {
+		return fmt.Errorf("list feeds: %w", err)
+	}
+	if len(srcs) == 0 {
+		if err := m.ingestSample(ctx); err != nil {
+			return err
+		}
+	} else {
+		pollCtx, cancel := context.WithTimeout(ctx, initialPollTimeout)
+		stats, err := poller.Poll(pollCtx)
+		cancel()
+		if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("first poll: %w", err)
+		}
+		log.Info("read feeds", "feeds", stats.Due, "ok", stats.OK, "failed", stats.Failed, "new_items", stats.Ingest.New)
+	}
+
+	// Background work stops when the adapters return (the console at the
+	// end of its input) or ctx ends, and Run waits for it.
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	if len(srcs) > 0 {
+		wg.Go(func() {
+			if err := poller.Run(ctx); err != nil {
+				log.Error("poller stopped", "err", err)
+			}
+		})
+	}
+
+	platforms, err := m.platforms(ctx)
+	if err != nil {
+		return err
+	}
+	handler := &bot.Handler{Service: m.Service, Logger: log}
+
+	var httpSrv *http.Server
+	if m.Config.HTTPAddr != "" {
+		httpSrv, err = m.serveHTTP(ctx, platforms)
+		if err != nil {
+			return err
+		}
+		defer shutdownHTTP(httpSrv)
+	}
+
+	// Every platform serves until ctx ends; when one returns — the console at
+	// the end of its input, or a platform that failed — the process stops.
+	stopped := make(chan error, len(platforms))
+	for _, p := range platforms {
+		wg.Go(func() {
+			err := p.Serve(ctx, handler)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", p.Name(), err)
+			}
+			stopped <- err
+		})
+	}
+	wg.Go(func() {
+		if err := m.runDelivery(ctx, platforms); err != nil {
+			log.Error("delivery stopped", "err", err)
+		}
+	})
+	select {
+	case err := <-stopped:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// platforms builds the adapters the configuration asks for: each one whose
+// token is set, or else the console.
+func (m *Main) platforms(ctx context.Context) ([]bot.Platform, error) {
+	var ps []bot.Platform
+	if m.Config.TelegramToken != "" {
+		p, err := m.newTelegram(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	if m.Config.DiscordToken != "" {
+		p, err := m.newDiscord(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	if len(ps) == 0 {
+		m.Logger.Info("no platform token configured: running the console adapter; type /help")
+		ps = append(ps, &console.Console{In: m.Stdin, Out: m.Stdout})
+	}
+	return ps, nil
+}
+
+// HTTPRouter is a platform that serves requests on the bot's HTTP listener
+// (webhooks, HTTP interactions).
+type HTTPRouter interface {
+	RegisterHTTP(mux *http.ServeMux)
+}
+
+// serveHTTP starts the listener on NEWSBOT_HTTP_ADDR with the platforms'
+// routes.
+func (m *Main) serveHTTP(ctx context.Context, platforms []bot.Platform) (*http.Server, error) {
+	mux := http.NewServeMux()
+	for _, p := range platforms {
+		if r, ok := p.(HTTPRouter); ok {
+			r.RegisterHTTP(mux)
+		}
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("NEWSBOT_HTTP_ADDR: %w", err)
+	}
+	m.httpAddr = ln.Addr().String()
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http listener stopped", "err", err)
+		}
+	}()
+	m.Logger.Info("http listener", "addr", m.httpAddr)
+	return srv, nil
+}
+
+func shutdownHTTP(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
+}
+
+// HTTPAddr is the address the HTTP listener took (useful with port 0).
+func (m *Main) HTTPAddr() string { return m.httpAddr }
+
+// ingestSample briefs the embedded sample feeds, used while no feed is
+// configured so a fresh checkout has news with no network.
+func (m *Main) ingestSample(ctx context.Context) error {
+	items, err := sample.Items()
+	if err != nil {
+		return err
+	}
+	stats, err := m.Service.Ingest(ctx, items)
+	if err != nil {
+		return fmt.Errorf("ingest sample feeds: %w", err)
+	}
+	m.Logger.Info("no feeds configured: using the embedded sample feeds", "items", stats.Received, "new", stats.New)
+	return nil
+}
+
+// AddConfiguredFeeds adds the feeds of NEWSBOT_FEEDS and NEWSBOT_OPML to the
+// stored list.
+func AddConfiguredFeeds(ctx context.Context, store briefings.SourceStore, cfg bot.Config) error {
+	urls := cfg.Feeds
+	if cfg.OPMLPath != "" {
+		f, err := os.Open(cfg.OPMLPath)
+		if err != nil {
+			return fmt.Errorf("NEWSBOT_OPML: %w", err)
+		}
+		list, err := feeds.ParseOPML(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("NEWSBOT_OPML: %w", err)
+		}
+		for _, o := range list {
+			urls = append(urls, o.URL)
+		}
+	}
+	for _, u := range urls {
+		if _, err := store.AddSource(ctx, u); err != nil {
+			return fmt.Errorf("add feed %s: %w", u, err)
+		}
+	}
+	return nil
+}
+
+// Close releases the store.
+func (m *Main) Close() error {
+	if m.store == nil {
+		return nil
+	}
+	err := m.store.Close()
+	m.store = nil
+	return err
+}

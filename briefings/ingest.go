@@ -1,0 +1,150 @@
+package briefings
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// IngestStats says what one Ingest did.
+type IngestStats struct {
+	Received   int // items offered
+	New        int // items never seen before
+	NewStories int // stories created
+	Grown      int // existing stories that gained an outlet's telling
+}
+
+// Ingest adds the items newsbot has not seen before: each joins the story it
+// tells, or starts a new one, and every story it touches is summarized again.
+// An item seen once — by its normalized link or by its title and lead — is
+// never new again.
+func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error) {
+	stats := IngestStats{Received: len(items)}
+	now := s.now()
+	clean := make([]Item, 0, len(items))
+	for _, it := range items {
+		it = cleanItem(it, now)
+		if it.Title == "" && it.Text == "" {
+			continue
+		}
+		clean = append(clean, it)
+	}
+	if len(clean) == 0 {
+		return stats, nil
+	}
+
+	s.ingestMu.Lock()
+	defer s.ingestMu.Unlock()
+	fresh, err := s.store.UnseenItems(ctx, clean)
+	if err != nil {
+		return stats, fmt.Errorf("ingest: %w", err)
+	}
+	stats.New = len(fresh)
+	if len(fresh) == 0 {
+		return stats, nil
+	}
+	slices.SortStableFunc(fresh, func(a, b Item) int { return a.Published.Compare(b.Published) })
+
+	earliest := fresh[0].Published
+	recent, err := s.store.RecentStories(ctx, earliest.Add(-groupWindow), briefCandidates*4)
+	if err != nil {
+		return stats, fmt.Errorf("ingest: %w", err)
+	}
+
+	groups := groupItems(recent, fresh, &s.vectors)
+	changes := make([]StoryChange, 0, len(groups))
+	for _, g := range groups {
+		all := append(slices.Clone(g.story.Items), g.added...)
+		change := StoryChange{StoryID: g.story.ID, FirstSeen: now, NewItems: g.added}
+		lead := leadItem(all)
+		change.Headline = lead.Title
+		change.Summary = g.story.Summary
+		if g.story.ID == 0 || lead.LinkKey() != leadItem(g.story.Items).LinkKey() || len(change.Summary) == 0 {
+			change.Summary = s.summarize(ctx, lead)
+		}
+		for _, it := range all {
+			if it.Published.After(change.Updated) {
+				change.Updated = it.Published
+			}
+		}
+		changes = append(changes, change)
+		if g.story.ID == 0 {
+			stats.NewStories++
+		} else {
+			stats.Grown++
+		}
+	}
+	if _, err := s.store.SaveStories(ctx, changes); err != nil {
+		return stats, fmt.Errorf("ingest: %w", err)
+	}
+	return stats, nil
+}
+
+func (s *Service) summarize(ctx context.Context, it Item) []string {
+	if s.summarizer == nil {
+		return nil
+	}
+	sum, err := s.summarizer.Summarize(ctx, Article{Title: it.Title, Text: it.Text})
+	if err != nil {
+		// A story without a summary is still news: show the headline and links.
+		s.log.Warn("summarize failed", "link", it.Link, "err", err)
+		return nil
+	}
+	return sum
+}
+
+// leadItem is the telling a story's headline and summary come from: the one
+// with the most text, which usually carries the most particulars; the earliest
+// among equals.
+func leadItem(items []Item) Item {
+	best := items[0]
+	for _, it := range items[1:] {
+		if utf8.RuneCountInString(it.Text) > utf8.RuneCountInString(best.Text) {
+			best = it
+		}
+	}
+	return best
+}
+
+// Limits on what one item may bring in; feeds are not trusted.
+const (
+	maxTitleRunes = 500
+	maxTextRunes  = 50_000
+	maxLinkBytes  = 2048
+)
+
+// cleanItem makes an item safe to store and show: valid UTF-8, no control
+// characters, bounded lengths, a publication time no later than now.
+func cleanItem(it Item, now time.Time) Item {
+	it.Title = truncateRunes(collapseSpace(cleanText(it.Title)), maxTitleRunes)
+	it.Text = truncateRunes(strings.TrimSpace(cleanText(it.Text)), maxTextRunes)
+	it.Outlet = truncateRunes(collapseSpace(cleanText(it.Outlet)), 200)
+	it.Link = strings.TrimSpace(cleanText(it.Link))
+	if len(it.Link) > maxLinkBytes {
+		it.Link = ""
+	}
+	it.GUID = truncateRunes(cleanText(it.GUID), 1000)
+	if it.Published.IsZero() || it.Published.After(now) {
+		it.Published = now
+	}
+	return it
+}
+
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029', r == '\u202e', r == '\u202d':
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,199 @@
+package briefings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Poller fetches every feed that is due and ingests what it finds. Poll does
+// one round; Run calls it every interval. A failing feed backs off on its own,
+// exponentially and no sooner than the server's Retry-After, and never holds
+// up the others.
+type Poller struct {
+	Sources  SourceStore
+	Fetcher  Fetcher
+	Ingester interface {
+		Ingest(context.Context, []Item) (IngestStats, error)
+	}
+	Interval    time.Duration    // between fetches of a healthy feed
+	Concurrency int              // feeds fetched at once; 8 when 0
+	Now         func() time.Time // time.Now when nil
+	Logger      *slog.Logger
+	// Observe, when set, hears the outcome of every fetch ("ok",
+	// "not_modified", "error") — the hook metrics hang on.
+	Observe func(result string)
+}
+
+// MaxBackoff caps how long a failing feed waits before it is tried again.
+const MaxBackoff = 24 * time.Hour
+
+// PollStats counts what one Poll did.
+type PollStats struct {
+	Due, OK, NotModified, Failed int
+	Ingest                       IngestStats
+}
+
+func (p *Poller) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Poller) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.Default()
+}
+
+// Poll fetches the feeds due now, at most Concurrency at a time, and ingests
+// their items. It returns an error only when the feed list cannot be read; a
+// feed that fails is logged, backed off and counted.
+func (p *Poller) Poll(ctx context.Context) (PollStats, error) {
+	var stats PollStats
+	srcs, err := p.Sources.ListSources(ctx)
+	if err != nil {
+		return stats, fmt.Errorf("poll: %w", err)
+	}
+	now := p.now()
+	var due []Source
+	for _, src := range srcs {
+		if !src.NextFetchAt.After(now) {
+			due = append(due, src)
+		}
+	}
+	stats.Due = len(due)
+	workers := p.Concurrency
+	if workers <= 0 {
+		workers = 8
+	}
+	var mu sync.Mutex
+	jobs := make(chan Source)
+	var wg sync.WaitGroup
+	for range min(workers, len(due)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for src := range jobs {
+				result, ingested := p.pollOne(ctx, src)
+				mu.Lock()
+				switch result {
+				case "ok":
+					stats.OK++
+				case "not_modified":
+					stats.NotModified++
+				default:
+					stats.Failed++
+				}
+				stats.Ingest.Received += ingested.Received
+				stats.Ingest.New += ingested.New
+				stats.Ingest.NewStories += ingested.NewStories
+				stats.Ingest.Grown += ingested.Grown
+				mu.Unlock()
+				if p.Observe != nil {
+					p.Observe(result)
+				}
+			}
+		}()
+	}
+feed:
+	for _, src := range due {
+		select {
+		case jobs <- src:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return stats, ctx.Err()
+}
+
+func (p *Poller) pollOne(ctx context.Context, src Source) (string, IngestStats) {
+	log := p.logger().With("feed", src.URL)
+	res, err := p.Fetcher.Fetch(ctx, src)
+	now := p.now()
+	src.LastFetchedAt = now
+	var ingested IngestStats
+	result := "ok"
+	if err == nil && !res.NotModified {
+		ingested, err = p.Ingester.Ingest(ctx, res.Items)
+	}
+	switch {
+	case err != nil:
+		result = "error"
+		src.Failures++
+		src.LastError = err.Error()
+		src.NextFetchAt = now.Add(p.backoff(src.Failures, err))
+		log.Warn("feed fetch failed", "err", err, "failures", src.Failures, "next_fetch_at", src.NextFetchAt)
+	default:
+		if res.NotModified {
+			result = "not_modified"
+		}
+		src.Failures = 0
+		src.LastError = ""
+		src.NextFetchAt = now.Add(p.Interval)
+		if res.Title != "" {
+			src.Title = res.Title
+		}
+		if res.ETag != "" || res.LastModified != "" || !res.NotModified {
+			src.ETag, src.LastModified = res.ETag, res.LastModified
+		}
+		log.Debug("feed fetched", "result", result, "items", len(res.Items), "new", ingested.New)
+	}
+	if ctx.Err() != nil {
+		return result, ingested // shutting down: leave the state as it was
+	}
+	if err := p.Sources.SaveSourceState(ctx, src); err != nil && !errors.Is(err, ErrNotFound) {
+		log.Error("save feed state", "err", err)
+	}
+	return result, ingested
+}
+
+// backoff is the wait after the n-th consecutive failure: the interval doubled
+// per failure, capped at MaxBackoff, and never shorter than Retry-After.
+func (p *Poller) backoff(failures int, err error) time.Duration {
+	d := p.Interval
+	for i := 1; i < failures && d < MaxBackoff; i++ {
+		d *= 2
+	}
+	var fe *FetchError
+	if errors.As(err, &fe) && fe.RetryAfter > d {
+		d = fe.RetryAfter
+	}
+	return min(d, MaxBackoff)
+}
+
+// Run polls now and then every Interval until ctx ends.
+func (p *Poller) Run(ctx context.Context) error {
+	interval := p.Interval
+	if interval <= 0 {
+		return errors.New("poller: interval must be positive")
+	}
+	for {
+		stats, err := p.Poll(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			p.logger().Error("poll", "err", err)
+		} else if stats.Due > 0 {
+			p.logger().Info("polled feeds", "due", stats.Due, "ok", stats.OK, "not_modified", stats.NotModified,
+				"failed", stats.Failed, "new_items", stats.Ingest.New, "new_stories", stats.Ingest.NewStories)
+		}
+		// Wake at the next whole interval; feeds that back off longer are
+		// skipped by Poll until their NextFetchAt.
+		t := time.NewTimer(min(interval, time.Minute))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}

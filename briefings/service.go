@@ -1,0 +1,304 @@
+package briefings
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Defaults for a Service whose Options leave them out.
+const (
+	DefaultBriefingSize = 5
+	// DefaultDeliveryTime is the time of day of a subscription made without one.
+	DefaultDeliveryTime TimeOfDay = 8 * 60
+)
+
+// Options configure a Service.
+type Options struct {
+	Summarizer   Summarizer
+	Now          func() time.Time // the clock; time.Now when nil
+	Logger       *slog.Logger     // slog.Default() when nil
+	DefaultZone  *time.Location   // zone of subscriptions made without one; UTC when nil
+	BriefingSize int              // entries per briefing; DefaultBriefingSize when 0
+}
+
+// Service answers every command a chat can give, the same for every platform.
+type Service struct {
+	store        Store
+	summarizer   Summarizer
+	now          func() time.Time
+	log          *slog.Logger
+	defaultZone  *time.Location
+	briefingSize int
+
+	// ingestMu serializes Ingest within the process so that grouping sees the
+	// stories its previous batch created.
+	ingestMu sync.Mutex
+	vectors  vectorCache // term vectors of stored stories, for grouping
+
+	cacheMu      sync.Mutex
+	cacheVersion int64
+	cache        map[string]Briefing // by Topics.Key, valid at cacheVersion
+}
+
+// NewService returns a Service on store.
+func NewService(store Store, opts Options) *Service {
+	s := &Service{
+		store:        store,
+		summarizer:   opts.Summarizer,
+		now:          opts.Now,
+		log:          opts.Logger,
+		defaultZone:  opts.DefaultZone,
+		briefingSize: opts.BriefingSize,
+		cache:        make(map[string]Briefing),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.defaultZone == nil {
+		s.defaultZone = time.UTC
+	}
+	if s.briefingSize <= 0 {
+		s.briefingSize = DefaultBriefingSize
+	}
+	return s
+}
+
+// Now is the Service's clock.
+func (s *Service) Now() time.Time { return s.now() }
+
+// DefaultZone is the zone of subscriptions made without one.
+func (s *Service) DefaultZone() *time.Location { return s.defaultZone }
+
+// briefWindow is how far back from the newest story /brief looks: the current
+// news, not the archive.
+const briefWindow = 48 * time.Hour
+
+// briefCandidates bounds how many recent stories a briefing is chosen from.
+const briefCandidates = 300
+
+// Brief returns the current top stories that match topics. It is composed once
+// per change in the story set and filter, and served from memory until then.
+func (s *Service) Brief(ctx context.Context, topics Topics) (Briefing, error) {
+	version, err := s.store.StoriesVersion(ctx)
+	if err != nil {
+		return Briefing{}, fmt.Errorf("brief: %w", err)
+	}
+	key := topics.Key()
+	s.cacheMu.Lock()
+	if s.cacheVersion != version {
+		clear(s.cache)
+		s.cacheVersion = version
+	}
+	b, ok := s.cache[key]
+	s.cacheMu.Unlock()
+	if ok {
+		return b, nil
+	}
+
+	stories, err := s.store.RecentStories(ctx, time.Time{}, briefCandidates)
+	if err != nil {
+		return Briefing{}, fmt.Errorf("brief: %w", err)
+	}
+	if len(stories) > 0 {
+		newest := stories[0].Updated
+		stories = slices.DeleteFunc(stories, func(st Story) bool { return newest.Sub(st.Updated) > briefWindow })
+	}
+	b = Compose(s.now(), topics, stories, s.briefingSize)
+
+	s.cacheMu.Lock()
+	if s.cacheVersion == version {
+		const maxCached = 512 // distinct topic filters; beyond that, start over
+		if len(s.cache) >= maxCached {
+			clear(s.cache)
+		}
+		s.cache[key] = b
+	}
+	s.cacheMu.Unlock()
+	return b, nil
+}
+
+// Compose ranks the stories that match topics and makes a briefing of the
+// best size of them. More outlets rank higher, and so do newer stories: each
+// outlet beyond the first is worth a day of age.
+func Compose(now time.Time, topics Topics, stories []Story, size int) Briefing {
+	matched := make([]Story, 0, len(stories))
+	var newest time.Time
+	for _, st := range stories {
+		if topics.Matches(st) {
+			matched = append(matched, st)
+			if st.Updated.After(newest) {
+				newest = st.Updated
+			}
+		}
+	}
+	score := func(st Story) float64 {
+		return float64(st.Outlets()) - newest.Sub(st.Updated).Hours()/24
+	}
+	slices.SortStableFunc(matched, func(a, b Story) int {
+		if c := cmp.Compare(score(b), score(a)); c != 0 {
+			return c
+		}
+		if c := b.Updated.Compare(a.Updated); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if len(matched) > size {
+		matched = matched[:size]
+	}
+	b := Briefing{Topics: topics, GeneratedAt: now, Entries: make([]Entry, 0, len(matched))}
+	for _, st := range matched {
+		b.Entries = append(b.Entries, entryOf(st))
+	}
+	return b
+}
+
+func entryOf(st Story) Entry {
+	e := Entry{StoryID: st.ID, Headline: st.Headline, Summary: st.Summary, Published: st.Updated}
+	seen := make(map[string]bool)
+	for _, it := range st.Items {
+		if seen[it.LinkKey()] {
+			continue
+		}
+		seen[it.LinkKey()] = true
+		e.Sources = append(e.Sources, SourceLink{Outlet: it.Outlet, Title: it.Title, URL: it.Link})
+	}
+	return e
+}
+
+// Sources lists the feeds newsbot reads.
+func (s *Service) Sources(ctx context.Context) ([]Source, error) {
+	srcs, err := s.store.ListSources(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sources: %w", err)
+	}
+	return srcs, nil
+}
+
+// ErrUnknownZone is returned for a time zone name that is not in the IANA
+// database.
+var ErrUnknownZone = errors.New("unknown time zone")
+
+// LoadZone resolves an IANA zone name. It refuses "Local" and the empty name,
+// which would make a subscription depend on the server's own zone.
+func LoadZone(name string) (*time.Location, error) {
+	if name == "" || name == "Local" || len(name) > 64 {
+		return nil, fmt.Errorf("%w %q", ErrUnknownZone, name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w %q", ErrUnknownZone, name)
+	}
+	return loc, nil
+}
+
+// SubscribeRequest is what /subscribe asks for; zero fields keep the chat's
+// earlier choice, or take the defaults for a new subscription.
+type SubscribeRequest struct {
+	At   *TimeOfDay
+	Zone string
+}
+
+// Subscribe starts (or changes, or resumes) the chat's daily briefing.
+func (s *Service) Subscribe(ctx context.Context, chat ChatRef, req SubscribeRequest) (Subscription, error) {
+	sub, err := s.store.GetSubscription(ctx, chat)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		sub = Subscription{Chat: chat, At: DefaultDeliveryTime, Zone: s.defaultZone.String(), CreatedAt: s.now()}
+	case err != nil:
+		return Subscription{}, fmt.Errorf("subscribe %s: %w", chat, err)
+	}
+	if req.At != nil {
+		sub.At = *req.At
+	}
+	if req.Zone != "" {
+		sub.Zone = req.Zone
+	}
+	loc, err := LoadZone(sub.Zone)
+	if err != nil {
+		return Subscription{}, fmt.Errorf("subscribe %s: %w", chat, err)
+	}
+	sub.Zone = loc.String()
+	sub.Active = true
+	sub.LastError = ""
+	sub.NextDue = NextDelivery(sub.At, loc, s.now())
+	sub, err = s.store.SaveSubscription(ctx, sub)
+	if err != nil {
+		return Subscription{}, fmt.Errorf("subscribe %s: %w", chat, err)
+	}
+	return sub, nil
+}
+
+// Unsubscribe stops the chat's daily briefing; ErrNotSubscribed when there is
+// none. The chat's settings are kept for when it subscribes again.
+func (s *Service) Unsubscribe(ctx context.Context, chat ChatRef) (Subscription, error) {
+	sub, err := s.store.GetSubscription(ctx, chat)
+	if errors.Is(err, ErrNotFound) || (err == nil && !sub.Active) {
+		return Subscription{}, ErrNotSubscribed
+	}
+	if err != nil {
+		return Subscription{}, fmt.Errorf("unsubscribe %s: %w", chat, err)
+	}
+	sub.Active = false
+	if sub, err = s.store.SaveSubscription(ctx, sub); err != nil {
+		return Subscription{}, fmt.Errorf("unsubscribe %s: %w", chat, err)
+	}
+	return sub, nil
+}
+
+// ChangeTopics adds and removes topic words of the chat's filter and returns
+// the result. A chat that has not subscribed yet keeps its topics for when it
+// does.
+func (s *Service) ChangeTopics(ctx context.Context, chat ChatRef, include, exclude, remove []string) (Topics, error) {
+	sub, err := s.store.GetSubscription(ctx, chat)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		sub = Subscription{Chat: chat, At: DefaultDeliveryTime, Zone: s.defaultZone.String(), CreatedAt: s.now()}
+	case err != nil:
+		return Topics{}, fmt.Errorf("topics %s: %w", chat, err)
+	}
+	if len(include)+len(exclude)+len(remove) == 0 {
+		return sub.Topics, nil
+	}
+	sub.Topics = sub.Topics.With(include, exclude, remove)
+	if _, err := s.store.SaveSubscription(ctx, sub); err != nil {
+		return Topics{}, fmt.Errorf("topics %s: %w", chat, err)
+	}
+	return sub.Topics, nil
+}
+
+// Status is what /status shows.
+type Status struct {
+	Now          time.Time
+	Subscription Subscription // zero ID when the chat never subscribed or set topics
+	Location     *time.Location
+}
+
+// Subscribed reports whether daily briefings are on.
+func (st Status) Subscribed() bool { return st.Subscription.ID != 0 && st.Subscription.Active }
+
+// Status returns the chat's subscription as of now.
+func (s *Service) Status(ctx context.Context, chat ChatRef) (Status, error) {
+	st := Status{Now: s.now(), Location: s.defaultZone}
+	sub, err := s.store.GetSubscription(ctx, chat)
+	if errors.Is(err, ErrNotFound) {
+		return st, nil
+	}
+	if err != nil {
+		return Status{}, fmt.Errorf("status %s: %w", chat, err)
+	}
+	st.Subscription = sub
+	if loc, err := LoadZone(sub.Zone); err == nil {
+		st.Location = loc
+	}
+	return st, nil
+}

@@ -1,0 +1,300 @@
+// Package sqlite is the briefings.Store on SQLite, through the pure-Go
+// modernc.org/sqlite driver (no cgo).
+//
+// A file database runs in WAL mode with two connection pools: one connection
+// for every write, because SQLite admits one writer at a time and queueing in
+// Go is cheaper than retrying on SQLITE_BUSY, and a few read-only connections
+// that WAL lets read a consistent snapshot while a write is under way. Every
+// multi-statement write and read runs in a transaction, so a reader sees the
+// store before or after a write, never half of it.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/newsbot/newsbot/briefings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DB is a briefings.Store in one SQLite database.
+type DB struct {
+	write *sql.DB // exactly one connection
+	read  *sql.DB // query_only connections; the write pool itself for an in-memory database
+	now   func() time.Time
+}
+
+var _ briefings.Store = (*DB)(nil)
+
+// ErrSchemaTooNew is returned by Open for a database migrated by a newer
+// version of newsbot than this one: running on it could corrupt what the
+// newer version wrote.
+var ErrSchemaTooNew = errors.New("database schema is newer than this program knows")
+
+// MemoryPath opens a private in-memory database, gone when the DB is closed.
+const MemoryPath = ":memory:"
+
+const (
+	// readConns bounds the concurrent readers. Reads are short (a briefing, a
+	// dedupe check), so a few connections serve a bot's traffic.
+	readConns = 4
+	// busyTimeout is how long a connection waits for a lock another process
+	// holds (a second newsbot, the sqlite3 shell) before failing.
+	busyTimeout = 5 * time.Second
+)
+
+//go:embed migrations/*.sql
+var embeddedMigrations embed.FS
+
+// Open opens, creating it if needed, the database at path (a file path, or
+// MemoryPath), and brings its schema up to date.
+func Open(ctx context.Context, path string) (*DB, error) {
+	migrations, err := fs.Sub(embeddedMigrations, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	return open(ctx, path, readConns, migrations)
+}
+
+// open is Open with the knobs tests turn: readers is the size of the read
+// pool (0 reads through the write connection) and migrations holds the
+// NNNN_name.sql files.
+func open(ctx context.Context, dbPath string, readers int, migrations fs.FS) (_ *DB, err error) {
+	if strings.TrimSpace(dbPath) == "" {
+		return nil, errors.New("sqlite: open: empty database path")
+	}
+	steps, err := loadMigrations(migrations)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", dbPath, err)
+	}
+
+	memory := dbPath == MemoryPath
+	if memory {
+		readers = 0 // every connection to ":memory:" is a database of its own
+	}
+	db := &DB{now: time.Now}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+
+	db.write, err = openPool(ctx, dsn(dbPath, memory, false), 1)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", dbPath, err)
+	}
+	if err := migrate(ctx, db.write, steps, db.now); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", dbPath, err)
+	}
+	db.read = db.write
+	if readers > 0 {
+		// Opened after the migrations: the file is in WAL mode by now, which
+		// a query_only connection could not switch it to.
+		db.read, err = openPool(ctx, dsn(dbPath, memory, true), readers)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w", dbPath, err)
+		}
+	}
+	return db, nil
+}
+
+// Close closes the database. A WAL file is checkpointed and removed when the
+// last connection closes.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil && db.read != db.write {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// dsn is the driver's connection string. Settings go in _pragma parameters
+// because the driver applies them to every connection it opens; a PRAGMA
+// executed once would hold for one pooled connection only.
+func dsn(dbPath string, memory, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)") // durable at checkpoints; WAL keeps the file consistent
+		// Take the write lock at BEGIN: a deferred transaction that reads
+		// first and then writes can fail with SQLITE_BUSY when another
+		// process wrote in between, and busy_timeout cannot help it.
+		q.Set("_txlock", "immediate")
+	}
+	if memory {
+		return "file::memory:?" + q.Encode()
+	}
+	// A URI filename, so that '?' or '#' in the path are part of the name.
+	return "file:" + (&url.URL{Path: dbPath}).EscapedPath() + "?" + q.Encode()
+}
+
+func openPool(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
+	pool, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	pool.SetMaxOpenConns(conns)
+	pool.SetMaxIdleConns(conns)
+	// Never close idle connections: an in-memory database lives exactly as
+	// long as its one connection.
+	pool.SetConnMaxIdleTime(0)
+	pool.SetConnMaxLifetime(0)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// migration is one schema step, from migrations/NNNN_name.sql.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+var migrationName = regexp.MustCompile(`^([0-9]{4})_[a-z0-9_]+\.sql$`)
+
+// loadMigrations reads the steps in version order. Versions must run 1, 2, 3,
+// … without a gap, so a file lost in a merge is an error here rather than a
+// schema that silently lacks a table.
+func loadMigrations(fsys fs.FS) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var steps []migration
+	for _, e := range entries {
+		if e.IsDir() || path.Ext(e.Name()) != ".sql" {
+			continue
+		}
+		m := migrationName.FindStringSubmatch(e.Name())
+		if m == nil {
+			return nil, fmt.Errorf("migration %s: want a name like 0001_init.sql", e.Name())
+		}
+		version, _ := strconv.Atoi(m[1])
+		body, err := fs.ReadFile(fsys, e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: %w", e.Name(), err)
+		}
+		steps = append(steps, migration{version: version, name: e.Name(), sql: string(body)})
+	}
+	slices.SortFunc(steps, func(a, b migration) int { return a.version - b.version })
+	for i, m := range steps {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: version %d, want %d (versions run from 1 without gaps)", m.name, m.version, i+1)
+		}
+	}
+	if len(steps) == 0 {
+		return nil, errors.New("no migrations")
+	}
+	return steps, nil
+}
+
+// migrate applies the steps the database has not seen, each in a transaction
+// of its own together with its schema_migrations row, so a failed step leaves
+// the schema at the step before it.
+func migrate(ctx context.Context, db *sql.DB, steps []migration, now func() time.Time) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	latest := steps[len(steps)-1].version
+	var applied int
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&applied); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if applied > latest {
+		return fmt.Errorf("migrate: schema version %d, this program knows up to %d: %w", applied, latest, ErrSchemaTooNew)
+	}
+	for _, m := range steps {
+		err := inTx(ctx, db, func(tx *sql.Tx) error {
+			// Checked again inside the write transaction: another process
+			// may have applied it since the look above.
+			var done bool
+			err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.version).Scan(&done)
+			if err != nil || done {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, micros(now()))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate: %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction on pool, committing when it returns nil.
+func inTx(ctx context.Context, pool *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Times are stored as microseconds since the Unix epoch: the precision
+// PostgreSQL keeps too, and a range that holds the zero time.Time.
+
+// checkTimes reports the first time a store cannot keep. Stored times lie in
+// years 1–9999 (UTC): wide enough for any real date and for the zero
+// time.Time, narrow enough for every driver and for RFC 3339.
+func checkTimes(ts ...time.Time) error {
+	for _, t := range ts {
+		if y := t.UTC().Year(); y < 1 || y > 9999 {
+			return fmt.Errorf("time %s is outside years 1–9999", t.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros is the inverse of micros, in UTC: the zero time.Time comes back
+// as the zero time.Time.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// queryMicros is micros for a bound in a query, which may lie outside the
+// years a store keeps: it is clamped to them, which selects the same rows.
+func queryMicros(t time.Time) int64 {
+	switch y := t.UTC().Year(); {
+	case y < 1:
+		return micros(time.Time{})
+	case y > 9999:
+		return micros(time.Date(10000, time.January, 1, 0, 0, 0, 0, time.UTC))
+	}
+	return micros(t)
+}

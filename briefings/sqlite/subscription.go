@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/newsbot/newsbot/briefings"
+)
+
+const subscriptionColumns = `id, platform, chat_id, at_minute, zone, topics_json, active, next_due, last_delivered_at, last_error, created_at`
+
+// GetSubscription returns the chat's subscription, active or not;
+// briefings.ErrNotFound when the chat never subscribed.
+func (db *DB) GetSubscription(ctx context.Context, chat briefings.ChatRef) (briefings.Subscription, error) {
+	row := db.read.QueryRowContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE platform = ? AND chat_id = ?`,
+		string(chat.Platform), chat.ID)
+	sub, err := scanSubscription(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return briefings.Subscription{}, fmt.Errorf("sqlite: get subscription %s: %w", chat, briefings.ErrNotFound)
+	}
+	if err != nil {
+		return briefings.Subscription{}, fmt.Errorf("sqlite: get subscription %s: %w", chat, err)
+	}
+	return sub, nil
+}
+
+// SaveSubscription creates or replaces the chat's subscription, every field
+// as given (sub.ID is ignored: the chat names the subscription), and returns
+// it with its ID, which stays the same across replacements.
+func (db *DB) SaveSubscription(ctx context.Context, sub briefings.Subscription) (briefings.Subscription, error) {
+	if err := checkSubscription(sub); err != nil {
+		return briefings.Subscription{}, fmt.Errorf("sqlite: save subscription %s: %w", sub.Chat, err)
+	}
+	topics, err := json.Marshal(topicsJSON(sub.Topics))
+	if err != nil {
+		return briefings.Subscription{}, fmt.Errorf("sqlite: save subscription %s: %w", sub.Chat, err)
+	}
+	row := db.write.QueryRowContext(ctx, `
+		INSERT INTO subscriptions (platform, chat_id, at_minute, zone, topics_json, active, next_due, last_delivered_at, last_error, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (platform, chat_id) DO UPDATE SET
+			at_minute = excluded.at_minute,
+			zone = excluded.zone,
+			topics_json = excluded.topics_json,
+			active = excluded.active,
+			next_due = excluded.next_due,
+			last_delivered_at = excluded.last_delivered_at,
+			last_error = excluded.last_error,
+			created_at = excluded.created_at
+		RETURNING id`,
+		string(sub.Chat.Platform), sub.Chat.ID, int(sub.At), sub.Zone, string(topics), sub.Active,
+		micros(sub.NextDue), micros(sub.LastDeliveredAt), sub.LastError, micros(sub.CreatedAt))
+	if err := row.Scan(&sub.ID); err != nil {
+		return briefings.Subscription{}, fmt.Errorf("sqlite: save subscription %s: %w", sub.Chat, err)
+	}
+	return sub, nil
+}
+
+// checkSubscription rejects what the schema would, with a reason a person
+// can act on rather than a constraint name.
+func checkSubscription(sub briefings.Subscription) error {
+	if sub.Chat.Platform == "" || sub.Chat.ID == "" {
+		return errors.New("chat needs a platform and an id")
+	}
+	if sub.At < 0 || sub.At >= 24*60 {
+		return fmt.Errorf("time of day %d minutes is outside 00:00–23:59", int(sub.At))
+	}
+	return checkTimes(sub.NextDue, sub.LastDeliveredAt, sub.CreatedAt)
+}
+
+func scanSubscription(row *sql.Row) (briefings.Subscription, error) {
+	var sub briefings.Subscription
+	var platform, topics string
+	var at int
+	var nextDue, lastDelivered, created int64
+	err := row.Scan(&sub.ID, &platform, &sub.Chat.ID, &at, &sub.Zone, &topics, &sub.Active,
+		&nextDue, &lastDelivered, &sub.LastError, &created)
+	if err != nil {
+		return briefings.Subscription{}, err
+	}
+	var t storedTopics
+	if err := json.Unmarshal([]byte(topics), &t); err != nil {
+		return briefings.Subscription{}, fmt.Errorf("topics: %w", err)
+	}
+	sub.Chat.Platform = briefings.Platform(platform)
+	sub.At = briefings.TimeOfDay(at)
+	sub.Topics = briefings.Topics{Include: t.Include, Exclude: t.Exclude}
+	sub.NextDue, sub.LastDeliveredAt, sub.CreatedAt = fromMicros(nextDue), fromMicros(lastDelivered), fromMicros(created)
+	return sub, nil
+}
+
+// storedTopics is the JSON shape of topics_json, named here so a renamed Go
+// field cannot change what is on disk.
+type storedTopics struct {
+	Include []string `json:"include,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
+}
+
+func topicsJSON(t briefings.Topics) storedTopics {
+	return storedTopics{Include: t.Include, Exclude: t.Exclude}
+}

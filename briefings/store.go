@@ -1,0 +1,82 @@
+package briefings
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps everything newsbot knows. There is one implementation per
+// database driver (briefings/sqlite, briefings/postgres); all of them pass the
+// same contract tests in briefings/storetest.
+type Store interface {
+	SourceStore
+	StoryStore
+	SubscriptionStore
+	SummaryCache
+}
+
+// SourceStore keeps the list of feeds and their fetch state.
+type SourceStore interface {
+	// ListSources returns every feed, in the order they were added.
+	ListSources(ctx context.Context) ([]Source, error)
+	// AddSource adds a feed by URL; added is false when it was already listed.
+	AddSource(ctx context.Context, url string) (added bool, err error)
+	// RemoveSource removes a feed; ErrNotFound when it is not listed.
+	RemoveSource(ctx context.Context, url string) error
+	// SaveSourceState records the fetch state of a listed feed (all fields but
+	// URL are overwritten); ErrNotFound when it is not listed.
+	SaveSourceState(ctx context.Context, src Source) error
+}
+
+// StoryStore keeps items and the stories they are grouped into.
+type StoryStore interface {
+	// UnseenItems returns the items, in their order, whose LinkKey and
+	// ContentKey were both never stored; an item ingested once is never new
+	// again, across restarts.
+	UnseenItems(ctx context.Context, items []Item) ([]Item, error)
+	// RecentStories returns the stories updated at or after since, newest
+	// Updated first, at most limit, each with all its items.
+	RecentStories(ctx context.Context, since time.Time, limit int) ([]Story, error)
+	// SaveStories applies the changes in one transaction: new stories are
+	// created, existing ones get their headline, summary and Updated replaced,
+	// and NewItems are added to them. An item whose LinkKey or ContentKey is
+	// already stored is skipped silently (another writer got there first); a
+	// new story none of whose items could be added is not created. It returns
+	// the story ids in the order of changes (0 for a story not created) and
+	// advances StoriesVersion when anything changed.
+	SaveStories(ctx context.Context, changes []StoryChange) ([]int64, error)
+	// StoriesVersion changes whenever the set of stories changes; briefings
+	// composed at one version stay valid until it moves.
+	StoriesVersion(ctx context.Context) (int64, error)
+}
+
+// StoryChange is one story to create (StoryID 0) or to update.
+type StoryChange struct {
+	StoryID   int64
+	Headline  string
+	Summary   []string
+	FirstSeen time.Time // used when creating
+	Updated   time.Time
+	NewItems  []Item
+}
+
+// SubscriptionStore keeps each chat's subscription.
+type SubscriptionStore interface {
+	// GetSubscription returns the chat's subscription, active or not;
+	// ErrNotFound when the chat never subscribed.
+	GetSubscription(ctx context.Context, chat ChatRef) (Subscription, error)
+	// SaveSubscription creates or replaces the chat's subscription (one per
+	// chat) and returns it with its ID.
+	SaveSubscription(ctx context.Context, sub Subscription) (Subscription, error)
+}
+
+// SummaryCache remembers summaries by a key derived from an article's content
+// (and whatever else decides the summary, such as a model name), so a costly
+// summarizer runs once per article.
+type SummaryCache interface {
+	// CachedSummary returns the summary stored under key; ok is false when
+	// there is none.
+	CachedSummary(ctx context.Context, key string) (summary []string, ok bool, err error)
+	// CacheSummary stores a summary under key, replacing any earlier one.
+	CacheSummary(ctx context.Context, key string, summary []string) error
+}

@@ -1,0 +1,39 @@
+package briefings
+
+import "time"
+
+// Platform names a chat platform. The core treats it as an opaque label.
+type Platform string
+
+const (
+	PlatformConsole  Platform = "console"
+	PlatformTelegram Platform = "telegram"
+	PlatformDiscord  Platform = "discord"
+)
+
+// ChatRef names one place briefings are delivered to: a private chat, a group,
+// a Discord channel.
+type ChatRef struct {
+	Platform Platform
+	ID       string // the platform's own id, as text
+}
+
+func (c ChatRef) String() string { return string(c.Platform) + ":" + c.ID }
+
+// Subscription is a chat's standing order for a daily briefing.
+type Subscription struct {
+	ID     int64
+	Chat   ChatRef
+	At     TimeOfDay // local time of day of the delivery
+	Zone   string    // IANA zone name the time of day is read in
+	Topics Topics
+	Active bool
+
+	// NextDue is the instant of the next delivery, computed from At and Zone by
+	// NextDelivery; everything downstream of the schedule works in instants.
+	NextDue time.Time
+
+	LastDeliveredAt time.Time
+	LastError       string // why the last delivery failed; empty when it succeeded
+	CreatedAt       time.Time
+}
