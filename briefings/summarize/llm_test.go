@@ -55,7 +55,9 @@ func (c *memCache) len() int {
 // fixedSummarizer is the fallback in tests: its summary is recognizable.
 type fixedSummarizer []string
 
-func (f fixedSummarizer) Summarize(context.Context, briefings.Article) ([]string, error) { return f, nil }
+func (f fixedSummarizer) Summarize(context.Context, briefings.Article) ([]string, error) {
+	return f, nil
+}
 
 var extractiveStandIn = fixedSummarizer{"The extractive summary."}
 
