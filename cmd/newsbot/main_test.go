@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -55,6 +56,7 @@ func TestREADMECommand(t *testing.T) {
 	}
 
 	// SIGTERM while waiting for input.
+	var live, liveErr lockedBuffer
 	cmd = exec.Command(bin)
 	cmd.Dir = dir
 	cmd.Env = []string{"HOME=" + dir}
@@ -63,16 +65,14 @@ func TestREADMECommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stdin.Close()
-	stdout.Reset()
-	stderr.Reset()
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Stdout, cmd.Stderr = &live, &liveErr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	stdin.Write([]byte("/help\n"))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for !strings.Contains(stdout.String(), "/subscribe") && ctx.Err() == nil {
+	for !strings.Contains(live.String(), "/subscribe") && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond) // waiting for the process, not timing it
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
@@ -81,7 +81,7 @@ func TestREADMECommand(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("after SIGTERM: %v, want exit 0\nstderr:\n%s", err, stderr.String())
+			t.Errorf("after SIGTERM: %v, want exit 0\nstderr:\n%s", err, liveErr.String())
 		}
 	case <-ctx.Done():
 		cmd.Process.Kill()
@@ -148,9 +148,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 
 func TestDotEnvDoesNotOverrideEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	wd, _ := os.Getwd()
 	t.Chdir(dir)
-	defer os.Chdir(wd)
 	os.WriteFile(".env", []byte("NEWSBOT_TIMEZONE=Europe/Berlin\nNEWSBOT_BRIEFING_SIZE=3\n"), 0o644)
 	cfg, err := loadConfig([]string{"NEWSBOT_TIMEZONE=Asia/Kathmandu"})
 	if err != nil {
@@ -159,4 +157,22 @@ func TestDotEnvDoesNotOverrideEnvironment(t *testing.T) {
 	if cfg.TimezoneName != "Asia/Kathmandu" || cfg.BriefingSize != 3 {
 		t.Errorf("zone %s size %d: the environment must win and .env fill the rest", cfg.TimezoneName, cfg.BriefingSize)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while a child process writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
