@@ -43,6 +43,10 @@ type Command struct {
 	// /topics: words to add as includes (+word or word), as excludes (-word),
 	// or to drop from either list.
 	Include, Exclude, Remove []string
+
+	// Start is /start: help, and a chat whose deliveries stopped because it
+	// was unreachable (blocked the bot) is back.
+	Start bool
 }
 
 // CommandSpec describes a command for help texts and platform command menus.
@@ -144,8 +148,10 @@ func ParseCommand(text, botUsername string) (Command, error) {
 		return noArgs(CmdStatus, args)
 	case "sources":
 		return noArgs(CmdSources, args)
-	case "help", "start":
+	case "help":
 		return Command{Name: CmdHelp}, nil
+	case "start":
+		return Command{Name: CmdHelp, Start: true}, nil
 	}
 	shown := name
 	if utf8.RuneCountInString(shown) > 20 || strings.IndexFunc(shown, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' }) >= 0 {

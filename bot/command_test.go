@@ -39,7 +39,7 @@ func TestParseCommand(t *testing.T) {
 		{"/status", Command{Name: CmdStatus}},
 		{"/sources", Command{Name: CmdSources}},
 		{"/help", Command{Name: CmdHelp}},
-		{"/start", Command{Name: CmdHelp}},
+		{"/start", Command{Name: CmdHelp, Start: true}},
 	}
 	for _, tt := range tests {
 		got, err := ParseCommand(tt.in, "newsbot")

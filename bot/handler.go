@@ -85,6 +85,17 @@ func (h *Handler) handle(ctx context.Context, req Request, cmd Command) Reply {
 		}
 		return Reply{Briefing: &b}
 	case CmdHelp:
+		if cmd.Start {
+			sub, resumed, err := h.Service.Resume(ctx, req.Chat)
+			if err != nil {
+				return failed(err)
+			}
+			if resumed {
+				loc, _ := briefings.LoadZone(sub.Zone)
+				return Reply{Text: fmt.Sprintf("Welcome back: your daily briefing at %s %s is on again; the next one is %s.\n\n%s",
+					sub.At, sub.Zone, formatLocal(sub.NextDue, loc, h.Service.Now()), HelpText())}
+			}
+		}
 		return Reply{Text: HelpText()}
 	case CmdSources:
 		return h.sources(ctx)

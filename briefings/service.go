@@ -302,3 +302,64 @@ func (s *Service) Status(ctx context.Context, chat ChatRef) (Status, error) {
 	}
 	return st, nil
 }
+
+// MoveChat follows a chat to its new id (a Telegram group upgraded to a
+// supergroup). A chat with no subscription has nothing to move.
+func (s *Service) MoveChat(ctx context.Context, from, to ChatRef) error {
+	err := s.store.MoveSubscription(ctx, from, to)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("move %s to %s: %w", from, to, err)
+	}
+	if err == nil {
+		s.log.Info("subscription moved", "from", from.String(), "to", to.String())
+	}
+	return nil
+}
+
+// Deactivate stops deliveries to a chat the platform says is gone (blocked,
+// removed, no permission), keeping reason for /status. The chat's next
+// /subscribe, or Telegram's /start, brings it back.
+func (s *Service) Deactivate(ctx context.Context, chat ChatRef, reason string) error {
+	sub, err := s.store.GetSubscription(ctx, chat)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("deactivate %s: %w", chat, err)
+	}
+	sub.Active = false
+	sub.LastError = reason
+	if _, err := s.store.SaveSubscription(ctx, sub); err != nil {
+		return fmt.Errorf("deactivate %s: %w", chat, err)
+	}
+	s.log.Warn("subscription deactivated", "chat", chat.String(), "reason", reason)
+	return nil
+}
+
+// Resume turns deliveries back on for a chat that Deactivate stopped, when
+// the chat shows it is reachable again (Telegram's /start after unblocking).
+// A chat that unsubscribed on purpose stays unsubscribed. It reports whether
+// anything was resumed.
+func (s *Service) Resume(ctx context.Context, chat ChatRef) (Subscription, bool, error) {
+	sub, err := s.store.GetSubscription(ctx, chat)
+	if errors.Is(err, ErrNotFound) {
+		return Subscription{}, false, nil
+	}
+	if err != nil {
+		return Subscription{}, false, fmt.Errorf("resume %s: %w", chat, err)
+	}
+	if sub.Active || sub.LastError == "" {
+		return sub, false, nil
+	}
+	loc, err := LoadZone(sub.Zone)
+	if err != nil {
+		return Subscription{}, false, fmt.Errorf("resume %s: %w", chat, err)
+	}
+	sub.Active = true
+	sub.LastError = ""
+	sub.NextDue = NextDelivery(sub.At, loc, s.now())
+	if sub, err = s.store.SaveSubscription(ctx, sub); err != nil {
+		return Subscription{}, false, fmt.Errorf("resume %s: %w", chat, err)
+	}
+	return sub, true, nil
+}

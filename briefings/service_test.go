@@ -315,3 +315,44 @@ func TestIngestHostileItems(t *testing.T) {
 		t.Errorf("%d entries, want the 4 items that carry something", len(b.Entries))
 	}
 }
+
+// TestDeactivateResumeMove covers what platforms report about chats: gone
+// (deliveries stop, /status says why, /start brings them back unless the
+// user unsubscribed on purpose) and moved (the subscription follows).
+func TestDeactivateResumeMove(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t, openStore(t, filepath.Join(t.TempDir(), "n.db")))
+	chat := briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: "-42"}
+	if _, err := svc.Subscribe(ctx, chat, briefings.SubscribeRequest{Zone: "UTC"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Deactivate(ctx, chat, "the bot was removed from the group"); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := svc.Status(ctx, chat)
+	if st.Subscribed() || st.Subscription.LastError != "the bot was removed from the group" {
+		t.Errorf("after Deactivate: %+v", st.Subscription)
+	}
+	sub, resumed, err := svc.Resume(ctx, chat)
+	if err != nil || !resumed || !sub.Active || sub.LastError != "" {
+		t.Errorf("Resume = %+v, %v, %v", sub, resumed, err)
+	}
+
+	to := briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: "-1001"}
+	if err := svc.MoveChat(ctx, chat, to); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := svc.Status(ctx, to); !st.Subscribed() {
+		t.Error("the subscription did not follow the chat to its new id")
+	}
+	if err := svc.MoveChat(ctx, chat, to); err != nil {
+		t.Errorf("moving a chat without a subscription: %v, want nothing to do", err)
+	}
+
+	if _, err := svc.Unsubscribe(ctx, to); err != nil {
+		t.Fatal(err)
+	}
+	if _, resumed, _ := svc.Resume(ctx, to); resumed {
+		t.Error("/start resumed a subscription the user had stopped")
+	}
+}

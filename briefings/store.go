@@ -68,6 +68,11 @@ type SubscriptionStore interface {
 	// SaveSubscription creates or replaces the chat's subscription (one per
 	// chat) and returns it with its ID.
 	SaveSubscription(ctx context.Context, sub Subscription) (Subscription, error)
+	// MoveSubscription gives the subscription of chat from to chat to,
+	// keeping its ID and everything else (a Telegram group upgraded to a
+	// supergroup gets a new chat id). A subscription already at to is
+	// replaced. ErrNotFound when from has none.
+	MoveSubscription(ctx context.Context, from, to ChatRef) error
 }
 
 // SummaryCache remembers summaries by a key derived from an article's content

@@ -102,3 +102,34 @@ type storedTopics struct {
 func topicsJSON(t briefings.Topics) storedTopics {
 	return storedTopics{Include: t.Include, Exclude: t.Exclude}
 }
+
+// MoveSubscription implements briefings.SubscriptionStore.
+func (db *DB) MoveSubscription(ctx context.Context, from, to briefings.ChatRef) error {
+	if to.Platform == "" || to.ID == "" {
+		return fmt.Errorf("sqlite: move subscription %s: target chat needs a platform and an id", from)
+	}
+	return inTx(ctx, db.write, func(tx *sql.Tx) error {
+		if from == to {
+			var id int64
+			err := tx.QueryRowContext(ctx, `SELECT id FROM subscriptions WHERE platform = ? AND chat_id = ?`,
+				string(from.Platform), from.ID).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("sqlite: move subscription %s: %w", from, briefings.ErrNotFound)
+			}
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE platform = ? AND chat_id = ?`,
+			string(to.Platform), to.ID); err != nil {
+			return fmt.Errorf("sqlite: move subscription %s: %w", from, err)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET platform = ?, chat_id = ? WHERE platform = ? AND chat_id = ?`,
+			string(to.Platform), to.ID, string(from.Platform), from.ID)
+		if err != nil {
+			return fmt.Errorf("sqlite: move subscription %s: %w", from, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("sqlite: move subscription %s: %w", from, briefings.ErrNotFound)
+		}
+		return nil
+	})
+}

@@ -690,6 +690,46 @@ func testSubscriptions(t *testing.T, open func(t *testing.T) briefings.Store) {
 		NextDue: at(24), LastDeliveredAt: at(0), LastError: "telegram: 429: retry after 3", CreatedAt: at(-240),
 	}
 
+	t.Run("move to a new chat id", func(t *testing.T) {
+		s := open(t)
+		saved, err := s.SaveSubscription(t.Context(), full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: "-100999"}
+		if err := s.MoveSubscription(t.Context(), chat, to); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetSubscription(t.Context(), chat); !errors.Is(err, briefings.ErrNotFound) {
+			t.Errorf("old chat still has a subscription: %v", err)
+		}
+		moved, err := s.GetSubscription(t.Context(), to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := saved
+		want.Chat = to
+		if diff := cmp.Diff(want, moved); diff != "" {
+			t.Errorf("moved subscription (-want +got):\n%s", diff)
+		}
+		if err := s.MoveSubscription(t.Context(), chat, to); !errors.Is(err, briefings.ErrNotFound) {
+			t.Errorf("moving a chat with no subscription: %v, want ErrNotFound", err)
+		}
+		// Moving onto a chat that has its own subscription replaces it.
+		other := full
+		other.Chat = briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: "-5"}
+		other.Zone = "UTC"
+		if _, err := s.SaveSubscription(t.Context(), other); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MoveSubscription(t.Context(), other.Chat, to); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.GetSubscription(t.Context(), to); got.Zone != "UTC" {
+			t.Errorf("after moving onto an occupied chat, zone = %q, want the moved one's", got.Zone)
+		}
+	})
+
 	t.Run("a chat that never subscribed", func(t *testing.T) {
 		_, err := open(t).GetSubscription(t.Context(), chat)
 		if !errors.Is(err, briefings.ErrNotFound) {

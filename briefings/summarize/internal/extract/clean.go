@@ -170,13 +170,21 @@ func compress(s string) string {
 }
 
 // hasQuote reports whether s has a double quotation mark or an opening
-// single one (and, with closingSingle, a closing single one, which is also an
-// apostrophe).
+// single one (and, with closingSingle, a closing curly one, which is also an
+// apostrophe). A straight single quote is a quotation mark where it cannot be
+// an apostrophe: opening a word after a space, or closing after punctuation
+// (",' he said").
 func hasQuote(s string, closingSingle bool) bool {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '"':
 			return true
+		case '\'':
+			opening := (i == 0 || s[i-1] == ' ' || s[i-1] == '(') && i+1 < len(s) && isWordByte(s[i+1])
+			closing := i > 0 && strings.IndexByte(",.!?", s[i-1]) >= 0
+			if opening || closing {
+				return true
+			}
 		case 0xE2: // “ ” ‘ ’ are E2 80 9C, 9D, 98, 99
 			if i+2 < len(s) && s[i+1] == 0x80 {
 				switch s[i+2] {
