@@ -256,3 +256,40 @@ func TestRunCancelledWhileStarting(t *testing.T) {
 	}
 	m.Close()
 }
+
+// TestOPMLFeedsAddedAtStart: NEWSBOT_OPML's feeds join the stored list and
+// are read at start.
+func TestOPMLFeedsAddedAtStart(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, feedXML) }))
+	defer srv.Close()
+	opml := filepath.Join(t.TempDir(), "feeds.opml")
+	os.WriteFile(opml, []byte(`<?xml version="1.0"?><opml version="2.0"><head/><body>
+<outline text="Local" type="rss" xmlUrl="`+srv.URL+`/feed.xml"/></body></opml>`), 0o644)
+	env := dbEnv(t)
+	env["NEWSBOT_OPML"] = opml
+	env["NEWSBOT_ALLOW_PRIVATE_FEEDS"] = "true"
+	out, _ := runMain(t, env, "/sources\n/brief\n")
+	if !strings.Contains(out, srv.URL+"/feed.xml") || !strings.Contains(out, "Bridge reopens after repairs") {
+		t.Errorf("the OPML feed was not listed and read:\n%s", out)
+	}
+}
+
+// TestPrivateFeedRefusedByDefault: without NEWSBOT_ALLOW_PRIVATE_FEEDS a feed
+// on a loopback address is refused, logged, and the bot still runs.
+func TestPrivateFeedRefusedByDefault(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); io.WriteString(w, feedXML) }))
+	defer srv.Close()
+	env := dbEnv(t)
+	env["NEWSBOT_FEEDS"] = srv.URL + "/feed.xml"
+	out, logs := runMain(t, env, "/brief\n/sources\n")
+	if hits.Load() != 0 {
+		t.Error("the private feed was fetched")
+	}
+	if !strings.Contains(logs, "NEWSBOT_ALLOW_PRIVATE_FEEDS") {
+		t.Errorf("the log does not say how to allow it:\n%s", logs)
+	}
+	if !strings.Contains(out, "No stories yet") || !strings.Contains(out, "failing") {
+		t.Errorf("the user is not told:\n%s", out)
+	}
+}
