@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -56,28 +57,36 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 	}
 
 	groups := groupItems(recent, fresh, &s.vectors)
-	changes := make([]StoryChange, 0, len(groups))
-	for _, g := range groups {
+	changes := make([]StoryChange, len(groups))
+	var summaries sync.WaitGroup
+	slots := make(chan struct{}, summarizeConcurrency)
+	for i, g := range groups {
 		all := append(slices.Clone(g.story.Items), g.added...)
-		change := StoryChange{StoryID: g.story.ID, FirstSeen: now, NewItems: g.added}
+		change := StoryChange{StoryID: g.story.ID, FirstSeen: now, NewItems: g.added, Summary: g.story.Summary}
 		lead := leadItem(all)
 		change.Headline = lead.Title
-		change.Summary = g.story.Summary
-		if g.story.ID == 0 || lead.LinkKey() != leadItem(g.story.Items).LinkKey() || len(change.Summary) == 0 {
-			change.Summary = s.summarize(ctx, lead)
-		}
 		for _, it := range all {
 			if it.Published.After(change.Updated) {
 				change.Updated = it.Published
 			}
 		}
-		changes = append(changes, change)
+		changes[i] = change
+		if g.story.ID == 0 || lead.LinkKey() != leadItem(g.story.Items).LinkKey() || len(change.Summary) == 0 {
+			// Summaries are the slow part when a model writes them: several
+			// at once, each into its own slot of changes.
+			slots <- struct{}{}
+			summaries.Go(func() {
+				defer func() { <-slots }()
+				changes[i].Summary = s.summarize(ctx, lead)
+			})
+		}
 		if g.story.ID == 0 {
 			stats.NewStories++
 		} else {
 			stats.Grown++
 		}
 	}
+	summaries.Wait()
 	if _, err := s.store.SaveStories(ctx, changes); err != nil {
 		return stats, fmt.Errorf("ingest: %w", err)
 	}
@@ -109,6 +118,9 @@ func leadItem(items []Item) Item {
 	}
 	return best
 }
+
+// summarizeConcurrency bounds the summaries one ingest asks for at once.
+const summarizeConcurrency = 4
 
 // Limits on what one item may bring in; feeds are not trusted.
 const (

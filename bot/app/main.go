@@ -82,8 +82,12 @@ func (m *Main) run(ctx context.Context) error {
 		return err
 	}
 
+	summarizer, err := m.summarizer(store)
+	if err != nil {
+		return err
+	}
 	m.Service = briefings.NewService(store, briefings.Options{
-		Summarizer:   summarize.New(summarize.Options{}),
+		Summarizer:   summarizer,
 		Now:          m.Now,
 		Logger:       log,
 		DefaultZone:  m.Config.Timezone,
@@ -239,6 +243,28 @@ func shutdownHTTP(srv *http.Server) {
 
 // HTTPAddr is the address the HTTP listener took (useful with port 0).
 func (m *Main) HTTPAddr() string { return m.httpAddr }
+
+// summarizer is the extractive summarizer, or the LLM one (falling back to
+// it) when NEWSBOT_LLM_URL is set.
+func (m *Main) summarizer(cache briefings.SummaryCache) (briefings.Summarizer, error) {
+	extractive := summarize.New(summarize.Options{})
+	if m.Config.LLMURL == "" {
+		return extractive, nil
+	}
+	llm, err := summarize.NewLLM(summarize.LLMOptions{
+		BaseURL:  m.Config.LLMURL,
+		Model:    m.Config.LLMModel,
+		APIKey:   m.Config.LLMAPIKey,
+		Fallback: extractive,
+		Cache:    cache,
+		Logger:   m.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("NEWSBOT_LLM_URL: %w", err)
+	}
+	m.Logger.Info("summarizing with an LLM, extractive as fallback", "model", m.Config.LLMModel)
+	return llm, nil
+}
 
 // ingestSample briefs the embedded sample feeds, used while no feed is
 // configured so a fresh checkout has news with no network.

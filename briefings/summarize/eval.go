@@ -100,8 +100,16 @@ func Evaluate(ctx context.Context, s briefings.Summarizer, set []EvalArticle, st
 			return EvalReport{}, fmt.Errorf("evaluate: article %d: %w", i+1, err)
 		}
 		l3 := Lead3(a)
-		ours.Add(scorer.Score(sum, a.Reference))
-		lead.Add(scorer.Score(l3, a.Reference))
+		so, err := scorer.Score(sum, a.Reference)
+		if err != nil {
+			return EvalReport{}, fmt.Errorf("evaluate: article %d: %w", i+1, err)
+		}
+		sl, err := scorer.Score(l3, a.Reference)
+		if err != nil {
+			return EvalReport{}, fmt.Errorf("evaluate: article %d: Lead-3: %w", i+1, err)
+		}
+		ours.Add(so)
+		lead.Add(sl)
 		oursWords += words(sum)
 		leadWords += words(l3)
 		oursSents += len(sum)

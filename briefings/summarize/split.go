@@ -280,8 +280,9 @@ func appendSentence(out []string, s string) []string {
 	return append(out, s)
 }
 
-// titles are abbreviations that precede a name and never end a sentence.
-var titles = map[string]bool{
+// neverEnd are abbreviations that never end a sentence: titles before a
+// name ("Mr."), and "vs.", "e.g.", "i.e.".
+var neverEnd = map[string]bool{
 	"Mr": true, "Mrs": true, "Ms": true, "Dr": true, "Prof": true, "Sen": true, "Rep": true,
 	"Gov": true, "Gen": true, "Lt": true, "Col": true, "Capt": true, "Sgt": true, "Rev": true,
 	"Fr": true, "St": true, "Mt": true, "Ft": true, "Hon": true, "Pres": true, "Supt": true,
@@ -355,7 +356,7 @@ func periodBoundary(before, punct, after string) bool {
 	switch {
 	case word == "":
 		return true
-	case titles[word]:
+	case neverEnd[word]:
 		return false
 	case numberAbbrevs[word] && unicode.IsDigit(first):
 		return false

@@ -39,6 +39,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runBot(ctx, stdin, stdout, stderr, environ)
 	case "feeds":
 		return runFeeds(ctx, args, stdout, stderr, environ)
+	case "summarize":
+		return runSummarize(ctx, args, stdin, stdout, stderr)
+	case "eval":
+		return runEval(ctx, args, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -54,6 +58,8 @@ const usage = `Usage:
   newsbot feeds remove URL     remove a feed
   newsbot feeds import FILE    add the feeds of an OPML file
   newsbot feeds export         write the feed list as OPML to stdout
+  newsbot summarize [-jsonl]   summarize an article (or JSON lines of them) from stdin
+  newsbot eval FILE.jsonl      score the summarizer against Lead-3 on a data set
 
 Configuration comes from the environment and from a .env file in the working
 directory (the environment wins); see .env.example.

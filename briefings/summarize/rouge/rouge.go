@@ -6,6 +6,8 @@
 package rouge
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -82,10 +84,18 @@ func (s Scorer) Tokens(text string) []string {
 	return toks
 }
 
+// ErrTooLong is returned for a pair of sentences too long to compare: the
+// summary-level LCS keeps a table of one sentence's tokens by the other's.
+var ErrTooLong = errors.New("rouge: sentences too long to compare")
+
+// maxLCSCells bounds that table (16 MB): a pair of 2,000-token sentences.
+const maxLCSCells = 1 << 22
+
 // Score compares a summary with a reference, each given as sentences.
 // ROUGE-1 and ROUGE-2 compare the whole texts; ROUGE-Lsum compares them
-// sentence by sentence, as rouge_score does for newline-separated texts.
-func (s Scorer) Score(summary, reference []string) Scores {
+// sentence by sentence, as rouge_score does for newline-separated texts. It
+// fails, with ErrTooLong, only for a pair of sentences no news summary has.
+func (s Scorer) Score(summary, reference []string) (Scores, error) {
 	cand := make([][]string, 0, len(summary))
 	for _, sent := range summary {
 		if t := s.Tokens(sent); len(t) > 0 {
@@ -98,13 +108,20 @@ func (s Scorer) Score(summary, reference []string) Scores {
 			ref = append(ref, t)
 		}
 	}
+	for _, c := range cand {
+		for _, r := range ref {
+			if (len(c)+1)*(len(r)+1) > maxLCSCells {
+				return Scores{}, fmt.Errorf("%w: %d and %d tokens", ErrTooLong, len(c), len(r))
+			}
+		}
+	}
 	candAll := flatten(cand)
 	refAll := flatten(ref)
 	return Scores{
 		R1:    ngramScore(candAll, refAll, 1),
 		R2:    ngramScore(candAll, refAll, 2),
 		RLsum: summaryLCS(cand, ref),
-	}
+	}, nil
 }
 
 func flatten(sents [][]string) []string {
@@ -184,8 +201,8 @@ func summaryLCS(cand, ref [][]string) Score {
 // cand when the table allows).
 func lcsIndices(ref, cand []string) []int {
 	rows, cols := len(ref), len(cand)
-	t := make([]int, (rows+1)*(cols+1))
-	at := func(i, j int) int { return t[i*(cols+1)+j] }
+	t := make([]int32, (rows+1)*(cols+1))
+	at := func(i, j int) int32 { return t[i*(cols+1)+j] }
 	for i := 1; i <= rows; i++ {
 		for j := 1; j <= cols; j++ {
 			if ref[i-1] == cand[j-1] {

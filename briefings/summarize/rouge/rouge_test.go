@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -73,7 +74,10 @@ func TestScore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := s.Score(tt.summary, tt.reference)
+			got, err := s.Score(tt.summary, tt.reference)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, c := range []struct {
 				name      string
 				got, want Score
@@ -134,7 +138,11 @@ func TestLead3OnDevSet(t *testing.T) {
 		s := New(want.stem)
 		var m Mean
 		for _, a := range set {
-			m.Add(s.Score(a.Lines[:min(3, len(a.Lines))], a.Reference))
+			sc, err := s.Score(a.Lines[:min(3, len(a.Lines))], a.Reference)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Add(sc)
 		}
 		r1, r2, rl := m.F1()
 		t.Logf("stem=%v: Lead-3 %.3f / %.3f / %.3f", want.stem, r1, r2, rl)
@@ -149,13 +157,29 @@ func TestLead3OnDevSet(t *testing.T) {
 	}
 }
 
+func TestScoreRefusesHugeSentences(t *testing.T) {
+	long := strings.Repeat("word ", 3000)
+	if _, err := New(false).Score([]string{long}, []string{long}); !errors.Is(err, ErrTooLong) {
+		t.Errorf("two 3,000-token sentences: err %v, want ErrTooLong", err)
+	}
+	if _, err := New(false).Score([]string{long}, []string{"a short reference"}); err != nil {
+		t.Errorf("a long summary against a short reference: %v", err)
+	}
+}
+
 func FuzzScore(f *testing.F) {
 	f.Add("the cat sat on the mat", "a cat sat\non a mat")
 	f.Add("", "x")
 	f.Add("Ünïcödé… “quotes” 3.7", "unicode quotes 3 7")
 	f.Fuzz(func(t *testing.T, summary, reference string) {
 		for _, stem := range []bool{false, true} {
-			got := New(stem).Score([]string{summary}, []string{reference})
+			got, err := New(stem).Score([]string{summary}, []string{reference})
+			if errors.Is(err, ErrTooLong) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, sc := range []Score{got.R1, got.R2, got.RLsum} {
 				for _, v := range []float64{sc.Precision, sc.Recall, sc.F1} {
 					if math.IsNaN(v) || v < 0 || v > 1 {

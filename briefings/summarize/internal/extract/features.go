@@ -412,32 +412,26 @@ func isWordRune(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r > utf8.RuneSelf && r != '’' && r != '‘' && r != '“' && r != '”'
 }
 
-// cosine compares the distinct content words of two sentences; mark is
-// scratch space indexed by word id, all zero, and left so.
+// cosine compares the content words of two sentences: the share of b's
+// that a has, against the geometric mean of their counts. mark is scratch
+// space indexed by word id, all zero, and left so.
 func cosine(a, b []token, mark []uint8) float64 {
-	const inA, inB = 1, 2
 	na, nb, both := 0, 0, 0
 	for _, t := range a {
-		if !t.stop && mark[t.id]&inA == 0 {
-			mark[t.id] |= inA
+		if !t.stop {
+			mark[t.id] = 1
 			na++
 		}
 	}
 	for _, t := range b {
-		if t.stop || mark[t.id]&inB != 0 {
-			continue
-		}
-		mark[t.id] |= inB
-		nb++
-		if mark[t.id]&inA != 0 {
-			both++
+		if !t.stop {
+			nb++
+			both += int(mark[t.id])
 		}
 	}
-	for _, toks := range [][]token{a, b} {
-		for _, t := range toks {
-			if !t.stop {
-				mark[t.id] = 0
-			}
+	for _, t := range a {
+		if !t.stop {
+			mark[t.id] = 0
 		}
 	}
 	if na == 0 || nb == 0 {

@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"os"
-	"strconv"
 	"fmt"
 	"sort"
 	"sync"
@@ -117,9 +115,6 @@ func Select(cands []Candidate, p Params) []int {
 			break
 		}
 		c := &cands[i]
-		if len(picked) > 0 && c.Score < minScoreExp {
-			continue
-		}
 		if len(picked) > 0 && words+c.Words > budget {
 			continue
 		}
@@ -154,11 +149,3 @@ func repeats(c *Candidate, cands []Candidate, picked []int, maxOverlap float64) 
 	}
 	return content > 0 && float64(covered) > maxOverlap*float64(content)
 }
-
-var minScoreExp = func() float64 {
-	v, err := strconv.ParseFloat(os.Getenv("MINSCORE"), 64)
-	if err != nil {
-		return -100
-	}
-	return v
-}()

@@ -409,8 +409,16 @@ func report(name string, arts []article, model extract.Model, idf *extract.IDF, 
 		for _, l := range l3 {
 			lw += len(strings.Fields(l))
 		}
-		ours.Add(scorer.Score(sum, a.Reference))
-		lead.Add(scorer.Score(l3, a.Reference))
+		so, err := scorer.Score(sum, a.Reference)
+		if err != nil {
+			log.Fatal(err)
+		}
+		sl, err := scorer.Score(l3, a.Reference)
+		if err != nil {
+			log.Fatal(err)
+		}
+		ours.Add(so)
+		lead.Add(sl)
 	}
 	o1, o2, ol := ours.F1()
 	l1, l2, ll := lead.F1()
