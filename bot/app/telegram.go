@@ -2,12 +2,22 @@ package app
 
 import (
 	"context"
-	"errors"
 
 	"github.com/newsbot/newsbot/bot"
+	"github.com/newsbot/newsbot/bot/telegram"
 )
 
-// newTelegram builds the Telegram adapter from the configuration.
+// newTelegram builds the Telegram adapter from the configuration; it checks
+// the token with getMe.
 func (m *Main) newTelegram(ctx context.Context) (bot.Platform, error) {
-	return nil, errors.New("TELEGRAM_BOT_TOKEN: the Telegram adapter is not part of this build yet")
+	// m.Now is the domain clock, which tests may freeze; pacing needs the
+	// real one, so the adapter keeps its default.
+	return telegram.New(ctx, telegram.Options{
+		Token:         m.Config.TelegramToken,
+		Endpoint:      m.Config.TelegramAPIEndpoint,
+		WebhookURL:    m.Config.TelegramWebhookURL,
+		WebhookSecret: m.Config.TelegramWebhookSecret,
+		Chats:         m.Service,
+		Logger:        m.Logger,
+	})
 }

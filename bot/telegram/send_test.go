@@ -1,0 +1,393 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/newsbot/newsbot/bot"
+	"github.com/newsbot/newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot/newsbot/briefings"
+)
+
+// testToken looks like a real token; its secret half must never show up in
+// an error or a log.
+const (
+	testToken       = "123456789:AAE-test_SECRET-half-0123456789abcd"
+	testTokenSecret = "AAE-test_SECRET-half-0123456789abcd"
+)
+
+// syncBuffer collects logs written from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newFake(t testing.TB, opts telegramtest.Options) *telegramtest.Server {
+	t.Helper()
+	if opts.Token == "" {
+		opts.Token = testToken
+	}
+	srv, err := telegramtest.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func newAdapter(t testing.TB, srv *telegramtest.Server, opts Options) (*Adapter, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	if opts.Token == "" {
+		opts.Token = testToken
+	}
+	if opts.Endpoint == "" {
+		opts.Endpoint = srv.Endpoint()
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := New(testContext(t), opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return a, logs
+}
+
+func testContext(t testing.TB) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tgChat(id int64) briefings.ChatRef { return chatRef(id) }
+
+// unlimited paces nothing, so the fake's flood control is what a test meets.
+var unlimited = bot.PaceLimits{Global: bot.Rate{Count: 1_000_000, Per: time.Second, Burst: 1000}}
+
+func TestSendSendsHTMLWithoutPreview(t *testing.T) {
+	srv := newFake(t, telegramtest.Options{})
+	a, _ := newAdapter(t, srv, Options{})
+	must(t, srv.AddPrivateChat(42, "Ann"))
+	msgs, err := a.RenderBriefing(briefings.Briefing{Entries: []briefings.Entry{{
+		Headline: `<b>Breaking</b> & "more"`,
+		Sources:  []briefings.SourceLink{{Outlet: "Wire", URL: "https://wire.example/a"}},
+	}}})
+	must(t, err)
+	for _, m := range msgs {
+		must(t, a.Send(testContext(t), tgChat(42), m))
+	}
+	got := srv.Messages(42)
+	if len(got) != 1 {
+		t.Fatalf("chat got %d messages, want 1", len(got))
+	}
+	m := got[0]
+	if m.ParseMode != "HTML" || !m.PreviewDisabled || string(m.LinkPreviewOptions) != `{"is_disabled":true}` {
+		t.Errorf("parse mode %q, preview disabled %v, link_preview_options %s; want HTML, true, is_disabled", m.ParseMode, m.PreviewDisabled, m.LinkPreviewOptions)
+	}
+	if !strings.Contains(m.PlainText, `1. <b>Breaking</b> & "more"`) {
+		t.Errorf("the headline does not arrive literally:\n%s", m.PlainText)
+	}
+}
+
+func TestSendClassifiesOutcomes(t *testing.T) {
+	srv := newFake(t, telegramtest.Options{})
+	must(t, srv.AddPrivateChat(1, "Blocked"))
+	must(t, srv.Block(1))
+	must(t, srv.AddPrivateChat(2, "Deleted"))
+	must(t, srv.Deactivate(2))
+	must(t, srv.AddGroup(-3, "Kicked", false))
+	must(t, srv.Kick(-3))
+	must(t, srv.AddGroup(-4, "Upgraded", false))
+	must(t, srv.Migrate(-4, -1004))
+	a, _ := newAdapter(t, srv, Options{})
+	msg := RenderText("hello")[0]
+
+	tests := []struct {
+		name   string
+		chat   int64
+		class  string
+		reason string // ChatGoneError.Reason, or ChatMovedError.NewID
+	}{
+		{"blocked", 1, "gone", "the bot was blocked by the user"},
+		{"deactivated", 2, "gone", "the user's account was deleted"},
+		{"kicked", -3, "gone", "the bot was removed from the group"},
+		{"migrated", -4, "moved", "-1004"},
+		{"unknown", 99, "gone", "the chat no longer exists, or the bot was never in it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := a.Send(testContext(t), tgChat(tt.chat), msg)
+			if got := bot.Classify(err); got != tt.class {
+				t.Fatalf("Send: %v classified %q, want %q", err, got, tt.class)
+			}
+			var gone *bot.ChatGoneError
+			var moved *bot.ChatMovedError
+			switch {
+			case errors.As(err, &gone) && gone.Reason != tt.reason:
+				t.Errorf("reason %q, want %q", gone.Reason, tt.reason)
+			case errors.As(err, &moved) && moved.NewID != tt.reason:
+				t.Errorf("new id %q, want %q", moved.NewID, tt.reason)
+			}
+		})
+	}
+	// The moved group takes the message at its new id.
+	if err := a.Send(testContext(t), tgChat(-1004), msg); err != nil {
+		t.Errorf("send to the supergroup: %v", err)
+	}
+}
+
+func TestSendRetryAfterPausesTheChat(t *testing.T) {
+	// The fake allows one message per 5 s to a chat; our pacer is told
+	// nothing of it, so the fake has to say so.
+	srv := newFake(t, telegramtest.Options{Limits: telegramtest.Limits{PerChat: telegramtest.Rate{Count: 1, Per: 5 * time.Second, Burst: 1}}})
+	a, _ := newAdapter(t, srv, Options{Limits: unlimited})
+	must(t, srv.AddPrivateChat(7, "Ann"))
+	msg := RenderText("hello")[0]
+	must(t, a.Send(testContext(t), tgChat(7), msg))
+	err := a.Send(testContext(t), tgChat(7), msg)
+	var ra *bot.RetryAfterError
+	if !errors.As(err, &ra) {
+		t.Fatalf("second send: %v, want a RetryAfterError", err)
+	}
+	if ra.After != 5*time.Second || ra.Global {
+		t.Errorf("retry after %v (global %v), want the fake's 5s for the chat", ra.After, ra.Global)
+	}
+	if until := a.pacer.PausedUntil("7"); until.IsZero() {
+		t.Error("the pacer does not hold the chat back after the 429")
+	}
+	if until := a.pacer.PausedUntil("8"); !until.IsZero() {
+		t.Error("another chat is held back by this chat's 429")
+	}
+}
+
+func TestSendTransientFailures(t *testing.T) {
+	srv := newFake(t, telegramtest.Options{Faults: telegramtest.Faults{Rate5xx: 1}})
+	a, _ := newAdapter(t, srv, Options{})
+	must(t, srv.AddPrivateChat(7, "Ann"))
+	err := a.Send(testContext(t), tgChat(7), RenderText("hello")[0])
+	if got := bot.Classify(err); got != "transient" || err == nil {
+		t.Errorf("500: %v classified %q, want transient", err, got)
+	}
+
+	slow := newFake(t, telegramtest.Options{Faults: telegramtest.Faults{RateSlow: 1, SlowDelay: 5 * time.Second}})
+	must(t, slow.AddPrivateChat(7, "Ann"))
+	b, _ := newAdapter(t, slow, Options{RequestTimeout: 200 * time.Millisecond})
+	err = b.Send(testContext(t), tgChat(7), RenderText("hello")[0])
+	var timeout interface{ Timeout() bool }
+	if got := bot.Classify(err); got != "transient" || !errors.As(err, &timeout) {
+		t.Errorf("timeout: %v classified %q, want a transient timeout", err, got)
+	}
+	if n := len(slow.Messages(7)); n != 0 {
+		t.Errorf("a request we gave up on was delivered %d times", n)
+	}
+}
+
+func TestSendFallsBackToPlainTextOnce(t *testing.T) {
+	srv := newFake(t, telegramtest.Options{})
+	a, logs := newAdapter(t, srv, Options{})
+	must(t, srv.AddPrivateChat(7, "Ann"))
+	bad := Message{HTML: "<b>unclosed & bare", Plain: "unclosed & bare"}
+	must(t, a.Send(testContext(t), tgChat(7), bad))
+	got := srv.Messages(7)
+	if len(got) != 1 || got[0].ParseMode != "" || got[0].Text != "unclosed & bare" {
+		t.Fatalf("got %+v, want one plain-text message", got)
+	}
+	if n := srv.Stats().Requests["sendMessage"]; n != 2 {
+		t.Errorf("%d sendMessage requests, want 2 (the HTML, then plain text once)", n)
+	}
+	if !strings.Contains(logs.String(), "could not parse the HTML") {
+		t.Errorf("the parse failure is not logged:\n%s", logs)
+	}
+
+	// Plain text that fails too is not retried again.
+	must(t, srv.Block(7))
+	err := a.Send(testContext(t), tgChat(7), bad)
+	if bot.Classify(err) != "gone" {
+		t.Errorf("blocked after the fallback: %v", err)
+	}
+}
+
+func TestSendRejectsForeignInput(t *testing.T) {
+	srv := newFake(t, telegramtest.Options{})
+	a, _ := newAdapter(t, srv, Options{})
+	for _, tt := range []struct {
+		chat briefings.ChatRef
+		msg  bot.OutMessage
+	}{
+		{briefings.ChatRef{Platform: briefings.PlatformDiscord, ID: "1"}, RenderText("x")[0]},
+		{briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: "abc"}, RenderText("x")[0]},
+		{tgChat(1), otherMessage{}},
+	} {
+		if err := a.Send(testContext(t), tt.chat, tt.msg); err == nil {
+			t.Errorf("Send(%v, %T) succeeded", tt.chat, tt.msg)
+		}
+	}
+}
+
+type otherMessage struct{}
+
+func (otherMessage) Summary() string { return "other" }
+
+// TestPacingStaysWithinLimits sends 3 messages to each of 60 chats and 5 to a
+// group, all at once, through the pacer: the fake (same limits, both sped up
+// 4 times) must never have to answer 429. The speed-up is kept small because
+// it shrinks the slack the pacer leaves for scheduling delays by the same
+// factor (at scale 1: 25 messages, 833 ms), and -race on a busy machine
+// delays a lot.
+func TestPacingStaysWithinLimits(t *testing.T) {
+	const scale = 4
+	srv := newFake(t, telegramtest.Options{RateScale: scale})
+	a, _ := newAdapter(t, srv, Options{RateScale: scale})
+	sent := sendBurst(t, srv, a, 60, 3)
+	if st := srv.Stats(); st.Sent != sent || len(st.TooManyRequests) != 0 {
+		t.Errorf("sent %d of %d, 429s %v; want all and none", st.Sent, sent, st.TooManyRequests)
+	}
+}
+
+// sendBurst sends perChat messages to each of chats private chats and to one
+// group, concurrently, and returns how many were sent.
+func sendBurst(t testing.TB, srv *telegramtest.Server, a *Adapter, chats, perChat int) int {
+	must(t, srv.AddGroup(-500, "Group", true))
+	ids := []int64{-500}
+	for i := range chats {
+		id := int64(1000 + i)
+		must(t, srv.AddPrivateChat(id, "User"))
+		ids = append(ids, id)
+	}
+	msg := RenderText("hello")[0]
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ids)*perChat)
+	for _, id := range ids {
+		wg.Go(func() {
+			for range perChat {
+				if err := a.Send(context.Background(), tgChat(id), msg); err != nil {
+					errs <- fmt.Errorf("chat %d: %w", id, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	return len(ids) * perChat
+}
+
+// BenchmarkSendRate measures the send rate through Send and the pacer
+// against the fake at its default limits, both sped up by the same factor
+// (10) to keep the run short, and reports it as a fraction of the global
+// limit: 60 private chats × 3 messages plus 3 to a group, all queued at once.
+func BenchmarkSendRate(b *testing.B) {
+	const scale = 10
+	for range b.N {
+		srv := newFake(b, telegramtest.Options{RateScale: scale})
+		a, _ := newAdapter(b, srv, Options{RateScale: scale})
+		limits, rateScale := srv.Limits()
+		allowed := float64(limits.Global.Count) / limits.Global.Per.Seconds() * rateScale
+		start := time.Now()
+		n := sendBurst(b, srv, a, 60, 3)
+		elapsed := time.Since(start)
+		st := srv.Stats()
+		b.ReportMetric(float64(n)/elapsed.Seconds()/allowed, "rate/limit")
+		b.ReportMetric(float64(st.TooManyRequests[telegramtest.ScopeGlobal]+st.TooManyRequests[telegramtest.ScopeChat]+st.TooManyRequests[telegramtest.ScopeGroup]), "429s")
+		srv.Close()
+	}
+}
+
+func TestTokenNeverLeaks(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	closed := "http://" + ln.Addr().String() + "/bot%s/%s"
+	ln.Close()
+
+	// Nothing listens: the constructor's getMe fails with a transport error.
+	_, err = New(testContext(t), Options{Token: testToken, Endpoint: closed})
+	if err == nil {
+		t.Fatal("New succeeded against a closed port")
+	}
+	checkNoToken(t, "New's error", err)
+
+	// An adapter whose server goes away: Send's and Serve's errors and logs.
+	srv := newFake(t, telegramtest.Options{})
+	must(t, srv.AddPrivateChat(7, "Ann"))
+	a, logs := newAdapter(t, srv, Options{})
+	srv.Close()
+	err = a.Send(testContext(t), tgChat(7), RenderText("hello")[0])
+	if bot.Classify(err) != "transient" {
+		t.Errorf("send to a closed server: %v, want transient", err)
+	}
+	checkNoToken(t, "Send's error", err)
+
+	ctx, cancel := context.WithCancel(testContext(t))
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, &bot.Handler{}) }()
+	waitUntil(t, "getUpdates fails and is logged", func() bool { return strings.Contains(logs.String(), "getUpdates failed") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	checkNoToken(t, "the logs", errors.New(logs.String()))
+
+	// Printing the options or the adapter shows no token either.
+	for _, v := range []any{Options{Token: testToken, Endpoint: "http://x/bot" + testToken + "/%s%s"}, a} {
+		for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+			checkNoToken(t, format, fmt.Errorf(format, v))
+		}
+	}
+}
+
+func checkNoToken(t *testing.T, what string, err error) {
+	t.Helper()
+	for _, s := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+		if strings.Contains(s, testTokenSecret) {
+			t.Errorf("%s holds the token: %s", what, s)
+		}
+	}
+	for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
+		if strings.Contains(e.Error(), testTokenSecret) {
+			t.Errorf("%s wraps an error that holds the token: %s", what, e)
+		}
+	}
+}
+
+// waitUntil polls cond: it synchronises with background work and asserts
+// nothing about time.
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	ctx := testContext(t)
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("gave up waiting until %s", what)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
