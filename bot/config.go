@@ -27,10 +27,11 @@ type Config struct {
 	BriefingSize      int           // NEWSBOT_BRIEFING_SIZE
 	HTTPAddr          string        // NEWSBOT_HTTP_ADDR
 
-	TelegramToken         string // TELEGRAM_BOT_TOKEN
-	TelegramAPIEndpoint   string // TELEGRAM_API_ENDPOINT
-	TelegramWebhookURL    string // TELEGRAM_WEBHOOK_URL
-	TelegramWebhookSecret string // TELEGRAM_WEBHOOK_SECRET
+	TelegramToken         string  // TELEGRAM_BOT_TOKEN
+	TelegramAPIEndpoint   string  // TELEGRAM_API_ENDPOINT
+	TelegramWebhookURL    string  // TELEGRAM_WEBHOOK_URL
+	TelegramWebhookSecret string  // TELEGRAM_WEBHOOK_SECRET
+	TelegramRateScale     float64 // TELEGRAM_RATE_SCALE
 
 	DiscordToken     string // DISCORD_BOT_TOKEN
 	DiscordGuildID   string // DISCORD_GUILD_ID
@@ -91,6 +92,7 @@ func ConfigVars() []ConfigVar {
 		{"TELEGRAM_API_ENDPOINT", DefaultTelegramAPIEndpoint, "Bot API endpoint format (token, method): a self-hosted Bot API server"},
 		{"TELEGRAM_WEBHOOK_URL", "", "Public HTTPS URL Telegram posts updates to; empty for long polling (needs NEWSBOT_HTTP_ADDR)"},
 		{"TELEGRAM_WEBHOOK_SECRET", "", "Secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token; empty derives one from the token"},
+		{"TELEGRAM_RATE_SCALE", "1", "Multiplies Telegram's send budgets (30/s, 1/s per chat, 20/min per group): paid broadcasts or a test server"},
 		{"DISCORD_BOT_TOKEN", "", "Discord bot token; starts the Discord adapter"},
 		{"DISCORD_GUILD_ID", "", "Register slash commands in this one server (instant) instead of globally"},
 		{"DISCORD_PUBLIC_KEY", "", "Application public key (hex); serves HTTP interactions at /discord/interactions"},
@@ -163,6 +165,14 @@ func ParseConfig(env map[string]string) (Config, error) {
 			bad("NEWSBOT_LOG_LEVEL", v, "want debug, info, warn or error")
 		}
 	}
+	c.TelegramRateScale = 1
+	if v := get("TELEGRAM_RATE_SCALE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			bad("TELEGRAM_RATE_SCALE", v, "not a number")
+		}
+		c.TelegramRateScale = f
+	}
 	if v := get("NEWSBOT_BRIEFING_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -187,6 +197,9 @@ func (c *Config) Validate() error {
 	c.Timezone = loc
 	if c.PollInterval < time.Minute {
 		errs = append(errs, fmt.Errorf("NEWSBOT_POLL_INTERVAL=%s: must be at least 1m, to be polite to feed servers", c.PollInterval))
+	}
+	if c.TelegramRateScale <= 0 || c.TelegramRateScale > 1000 {
+		errs = append(errs, fmt.Errorf("TELEGRAM_RATE_SCALE=%v: must be above 0 and at most 1000", c.TelegramRateScale))
 	}
 	if c.BriefingSize < 1 || c.BriefingSize > 20 {
 		errs = append(errs, fmt.Errorf("NEWSBOT_BRIEFING_SIZE=%d: must be between 1 and 20", c.BriefingSize))

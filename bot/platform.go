@@ -30,8 +30,8 @@ type Platform interface {
 	RenderBriefing(b briefings.Briefing) ([]OutMessage, error)
 	// Send sends one message to a chat, paced within the platform's limits.
 	// Its error, when not nil, is one of (or wraps) *RetryAfterError,
-	// *ChatGoneError, *ChatMovedError, or anything else for a transient
-	// failure worth retrying with back-off.
+	// *ChatGoneError, *ChatMovedError, ErrRejected, or anything else for a
+	// transient failure worth retrying with back-off.
 	Send(ctx context.Context, chat briefings.ChatRef, m OutMessage) error
 }
 
@@ -82,8 +82,13 @@ type ChatMovedError struct {
 func (e *ChatMovedError) Error() string { return fmt.Sprintf("chat moved to %s: %v", e.NewID, e.Err) }
 func (e *ChatMovedError) Unwrap() error { return e.Err }
 
+// ErrRejected marks a message the platform will refuse however often it is
+// sent (too long, malformed, a revoked token): retrying is pointless, so the
+// delivery fails for the day with the reason recorded. Adapters wrap it.
+var ErrRejected = errors.New("rejected by the platform")
+
 // Classify names the outcome of a Send for logs and metrics: "sent",
-// "retry_after", "gone", "moved" or "transient".
+// "retry_after", "gone", "moved", "rejected" or "transient".
 func Classify(err error) string {
 	var ra *RetryAfterError
 	var gone *ChatGoneError
@@ -97,6 +102,8 @@ func Classify(err error) string {
 		return "gone"
 	case errors.As(err, &moved):
 		return "moved"
+	case errors.Is(err, ErrRejected):
+		return "rejected"
 	}
 	return "transient"
 }

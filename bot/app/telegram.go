@@ -17,6 +17,7 @@ func (m *Main) newTelegram(ctx context.Context) (bot.Platform, error) {
 		Endpoint:      m.Config.TelegramAPIEndpoint,
 		WebhookURL:    m.Config.TelegramWebhookURL,
 		WebhookSecret: m.Config.TelegramWebhookSecret,
+		RateScale:     m.Config.TelegramRateScale,
 		Chats:         m.Service,
 		Logger:        m.Logger,
 	})

@@ -17,7 +17,7 @@ import (
 
 // ErrRejected wraps a 400 the server will give again however often the
 // message is sent (the message is malformed or too long: a bug of ours).
-var ErrRejected = errors.New("telegram: message rejected")
+var ErrRejected = fmt.Errorf("telegram: message %w", bot.ErrRejected)
 
 // Send sends one message to a chat, paced within Telegram's limits, and
 // classifies the outcome: *bot.RetryAfterError for a 429 (the chat is paused

@@ -391,3 +391,13 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestPermanentErrorsAreRejections: the delivery queue sees a 400 that will
+// never pass, and a revoked token, as rejections, not as failures to retry.
+func TestPermanentErrorsAreRejections(t *testing.T) {
+	for _, err := range []error{ErrRejected, ErrUnauthorized} {
+		if got := bot.Classify(fmt.Errorf("send: %w", err)); got != "rejected" {
+			t.Errorf("%v classified %q, want rejected", err, got)
+		}
+	}
+}

@@ -104,7 +104,7 @@ type Adapter struct {
 var _ bot.Platform = (*Adapter)(nil)
 
 // ErrUnauthorized is the Bot API refusing the token (revoked, or mistyped).
-var ErrUnauthorized = errors.New("telegram: the Bot API rejected the token (401): check TELEGRAM_BOT_TOKEN")
+var ErrUnauthorized = fmt.Errorf("telegram: the Bot API %w: the token (401): check TELEGRAM_BOT_TOKEN", bot.ErrRejected)
 
 // New checks the token with getMe, under ctx, and returns the adapter.
 func New(ctx context.Context, opts Options) (*Adapter, error) {

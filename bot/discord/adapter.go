@@ -1,0 +1,482 @@
+// Package discord is newsbot's Discord adapter: slash commands answered over
+// the gateway or an HTTP interactions endpoint, and daily briefings posted
+// into channels as embeds, built on github.com/bwmarrin/discordgo.
+//
+// Which layer retries: discordgo would re-send a message POST after a 502
+// (MaxRestRetries) and retry every 429 without a cap
+// (ShouldRetryOnRateLimit). Both are off. A message POST is made exactly
+// once per Send, so every repeat is a decision of the delivery queue, which
+// records it in its ledger; the adapter only classifies the answer. What can
+// still be posted twice is a send whose answer was lost (a timeout or a 5xx
+// after Discord stored the message): at most one duplicate per such failure
+// that the queue retries.
+package discord
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+
+	"github.com/newsbot/newsbot/bot"
+	"github.com/newsbot/newsbot/briefings"
+)
+
+// Options configure an Adapter.
+type Options struct {
+	Token string // the bot token, without "Bot "
+	// GuildID registers the commands in one server (instant) instead of
+	// globally.
+	GuildID string
+	// PublicKey (hex) is the application's public key. When set, commands
+	// arrive at POST /discord/interactions (RegisterHTTP) instead of over the
+	// gateway, and the adapter opens no gateway connection: any number of
+	// instances can then sit behind a load balancer.
+	PublicKey string
+	// APIBase sends REST calls to a Discord REST proxy (or a fake) instead of
+	// https://discord.com; the gateway URL is whatever its GET /gateway
+	// answers.
+	APIBase string
+	// Transport carries REST calls (http.DefaultTransport when nil).
+	Transport http.RoundTripper
+	// Dialer connects to the gateway (websocket.DefaultDialer when nil).
+	Dialer *websocket.Dialer
+	// Limits pace every message send; zero means Discord's (DefaultLimits).
+	Limits bot.PaceLimits
+	// DeferAfter is how long a command's answer may take before the
+	// interaction is deferred; 0 means 1.5 s, a negative value defers every
+	// command at once.
+	DeferAfter time.Duration
+	Logger     *slog.Logger // slog.Default() when nil
+	// Now is the clock of pacing and of the memory of refused channels:
+	// real time (time.Now when nil), not the briefing core's clock.
+	Now func() time.Time
+}
+
+// DefaultLimits keeps message sends inside Discord's budgets: the 5 per 5 s
+// channel bucket spread evenly (a burst would trip Discord's fixed window),
+// and the global 50 per second less a tenth, left for the adapter's other
+// REST calls (permission checks, command registration) and for network
+// jitter between our clock and Discord's.
+func DefaultLimits() bot.PaceLimits {
+	return bot.PaceLimits{
+		Global:  bot.Rate{Count: globalRequestsPerSecond * 9 / 10, Per: time.Second, Burst: 1},
+		PerChat: bot.Rate{Count: channelMessagesPerReset, Per: channelMessageReset, Burst: 1},
+	}
+}
+
+// Adapter is the Discord platform.
+type Adapter struct {
+	opts       Options
+	session    *discordgo.Session
+	publicKey  ed25519.PublicKey
+	pacer      *bot.Pacer
+	log        *slog.Logger
+	now        func() time.Time
+	deferAfter time.Duration
+	gone       goneChannels
+	tasks      tasks
+
+	unauthorized atomic.Bool
+	fatal        chan error // the first reason Serve must stop
+
+	mu       sync.Mutex
+	serving  bool
+	serveCtx context.Context
+	handler  *bot.Handler
+	appID    string
+	botID    string
+}
+
+// New returns an Adapter; it connects nothing until Serve.
+func New(opts Options) (*Adapter, error) {
+	if opts.Token == "" {
+		return nil, errors.New("discord: DISCORD_BOT_TOKEN is empty")
+	}
+	a := &Adapter{opts: opts, log: opts.Logger, now: opts.Now, deferAfter: opts.DeferAfter, fatal: make(chan error, 1)}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.deferAfter == 0 {
+		a.deferAfter = defaultDeferAfter
+	}
+	if opts.PublicKey != "" {
+		key, err := hex.DecodeString(opts.PublicKey)
+		if err != nil || len(key) != ed25519.PublicKeySize {
+			return nil, errors.New("discord: DISCORD_PUBLIC_KEY: want the application's public key, 64 hex digits")
+		}
+		a.publicKey = key
+	}
+	transport := &apiTransport{base: opts.Transport}
+	if transport.base == nil {
+		transport.base = http.DefaultTransport
+	}
+	if opts.APIBase != "" {
+		u, err := url.Parse(opts.APIBase)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, errors.New("discord: DISCORD_API_BASE: not an http(s) URL")
+		}
+		transport.target = u
+	}
+	limits := opts.Limits
+	if limits == (bot.PaceLimits{}) {
+		limits = DefaultLimits()
+	}
+	a.pacer = bot.NewPacer(limits, a.now)
+
+	s, err := discordgo.New("Bot " + opts.Token)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	s.Client = &http.Client{Transport: transport, Timeout: 20 * time.Second}
+	if opts.Dialer != nil {
+		s.Dialer = opts.Dialer
+	}
+	// Every repeat of a request is the delivery queue's decision (see the
+	// package comment).
+	s.ShouldRetryOnRateLimit = false
+	s.MaxRestRetries = 0
+	// discordgo logs through the standard logger; the adapter logs what
+	// matters itself, with slog.
+	s.LogLevel = discordgo.LogError - 1
+	// Interactions need no intent; GUILDS fills the State (roles, channels,
+	// the bot's member) that permission checks read.
+	s.Identify.Intents = discordgo.IntentsGuilds
+	s.State.TrackPresences = false
+	s.State.TrackVoice = false
+	s.State.TrackEmojis = false
+	s.State.TrackStickers = false
+	s.State.TrackThreads = false
+	s.State.TrackThreadMembers = false
+	a.session = s
+	return a, nil
+}
+
+// Name is the platform's label.
+func (a *Adapter) Name() briefings.Platform { return briefings.PlatformDiscord }
+
+// Session is the underlying discordgo session, for tests and tools.
+func (a *Adapter) Session() *discordgo.Session { return a.session }
+
+// Serve connects to Discord, registers the slash commands and answers them
+// until ctx ends. It returns an error when Discord rejects the token.
+func (a *Adapter) Serve(ctx context.Context, h *bot.Handler) error {
+	a.mu.Lock()
+	if a.serving {
+		a.mu.Unlock()
+		return errors.New("discord: Serve called twice")
+	}
+	a.serving, a.serveCtx, a.handler = true, ctx, h
+	a.mu.Unlock()
+	defer a.tasks.close()
+
+	mode := "gateway"
+	if a.publicKey != nil {
+		mode = "http"
+		if err := a.identifyOverREST(ctx); err != nil {
+			return err
+		}
+	} else {
+		remove := a.session.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) {
+			it := ic.Interaction
+			a.tasks.do(func() {
+				a.answer(ctx, it, func(resp *discordgo.InteractionResponse) error {
+					return s.InteractionRespond(it, resp, discordgo.WithContext(ctx))
+				})
+			})
+		})
+		defer remove()
+		if err := a.session.Open(); err != nil {
+			return a.startError("connect to the gateway", err)
+		}
+		defer a.closeGateway()
+		a.identifyFromReady()
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	cmds, err := a.session.ApplicationCommandBulkOverwrite(a.applicationID(), a.opts.GuildID, ApplicationCommands(), discordgo.WithContext(ctx))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return a.startError("register slash commands", err)
+	}
+	scope := "global (may take up to an hour to appear)"
+	if a.opts.GuildID != "" {
+		scope = "server " + a.opts.GuildID
+	}
+	a.log.Info("discord: ready", "mode", mode, "commands", len(cmds), "registered", scope)
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-a.fatal:
+		return err
+	}
+}
+
+// startError explains a failure while starting; a rejected token gets a
+// message that says so.
+func (a *Adapter) startError(what string, err error) error {
+	var closeErr *websocket.CloseError
+	if describeFailure(err, nil).status == http.StatusUnauthorized ||
+		(errors.As(err, &closeErr) && closeErr.Code == 4004) {
+		a.unauthorized.Store(true)
+		return fmt.Errorf("discord: %s: %w", what, ErrUnauthorized)
+	}
+	return fmt.Errorf("discord: %s: %w", what, err)
+}
+
+// identifyOverREST learns the application and bot user ids without a
+// gateway connection; it also checks the token before anything else runs.
+func (a *Adapter) identifyOverREST(ctx context.Context) error {
+	u, err := a.session.User("@me", discordgo.WithContext(ctx))
+	if err != nil {
+		return a.startError("check the token", err)
+	}
+	appID := u.ID
+	// The application's id equals its bot user's for every application
+	// created since 2019; ask for it anyway, and fall back to that rule.
+	if app, err := a.session.Application("@me"); err == nil && app.ID != "" {
+		appID = app.ID
+	}
+	a.mu.Lock()
+	a.appID, a.botID = appID, u.ID
+	a.mu.Unlock()
+	return nil
+}
+
+// identifyFromReady takes the ids from the gateway's READY.
+func (a *Adapter) identifyFromReady() {
+	st := a.session.State
+	st.RLock()
+	var appID, botID string
+	if st.User != nil {
+		botID = st.User.ID
+	}
+	if st.Application != nil {
+		appID = st.Application.ID
+	}
+	st.RUnlock()
+	if appID == "" {
+		appID = botID
+	}
+	a.mu.Lock()
+	a.appID, a.botID = appID, botID
+	a.mu.Unlock()
+}
+
+func (a *Adapter) applicationID() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.appID
+}
+
+func (a *Adapter) botUserID() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.botID
+}
+
+// closeGateway closes the websocket for good: no reconnect.
+func (a *Adapter) closeGateway() {
+	a.session.Lock()
+	a.session.ShouldReconnectOnError = false
+	a.session.Unlock()
+	if err := a.session.Close(); err != nil {
+		a.log.Debug("discord: closing the gateway", "err", err)
+	}
+}
+
+// stopFor records that Discord rejected the token: Serve returns err and
+// no further request is made.
+func (a *Adapter) stopFor(err error) {
+	if a.unauthorized.Swap(true) {
+		return
+	}
+	a.log.Error("discord: the bot token was rejected; stopping the Discord adapter", "err", err)
+	select {
+	case a.fatal <- err:
+	default:
+	}
+}
+
+// RenderBriefing renders a briefing as embeds (see the package function).
+func (a *Adapter) RenderBriefing(b briefings.Briefing) ([]bot.OutMessage, error) {
+	msgs := RenderBriefing(b)
+	out := make([]bot.OutMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = m
+	}
+	return out, nil
+}
+
+// Send posts one message to a channel, paced within Discord's limits, and
+// classifies Discord's answer (see bot.Platform).
+func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMessage) error {
+	msg, ok := m.(*Message)
+	if !ok || msg == nil {
+		return fmt.Errorf("discord: send: %T is not a Discord message", m)
+	}
+	if chat.Platform != briefings.PlatformDiscord || chat.ID == "" {
+		return fmt.Errorf("discord: send: %s is not a Discord channel", chat)
+	}
+	if a.unauthorized.Load() {
+		return ErrUnauthorized
+	}
+	if reason, gone := a.gone.lookup(chat.ID, a.now()); gone {
+		return &bot.ChatGoneError{Reason: reason, Err: errors.New("discord: Discord refused this channel earlier; not asking again")}
+	}
+	if err := a.pacer.Wait(ctx, chat.ID, false); err != nil {
+		return fmt.Errorf("discord: send to %s: %w", chat.ID, err)
+	}
+	info := &callInfo{}
+	_, err := a.session.ChannelMessageSendComplex(chat.ID, &discordgo.MessageSend{
+		Content:         msg.Content,
+		Embeds:          msg.Embeds,
+		AllowedMentions: noMentions(),
+	}, discordgo.WithContext(withCallInfo(ctx, info)))
+	if err == nil {
+		return nil
+	}
+	f := describeFailure(err, info)
+	var missing []string
+	where := a.channelLabel(chat.ID)
+	if f.status == http.StatusForbidden {
+		if perms, ok := a.permissionsFromState(chat.ID); ok {
+			missing = missingToPost(perms)
+		}
+	}
+	out := classifySend(err, f, where, missing)
+	var ra *bot.RetryAfterError
+	var gone *bot.ChatGoneError
+	switch {
+	case errors.As(out, &ra):
+		if ra.Global {
+			a.pacer.PauseAll(ra.After)
+		} else {
+			a.pacer.Pause(chat.ID, false, ra.After)
+		}
+		a.log.Warn("discord: rate limited", "channel", chat.ID, "retry_after", ra.After, "global", ra.Global)
+	case errors.As(out, &gone):
+		a.gone.remember(chat.ID, gone.Reason, a.now())
+	case errors.Is(out, ErrUnauthorized):
+		a.stopFor(out)
+	}
+	return out
+}
+
+// channelLabel names a channel for people: "#news" when the State knows it.
+func (a *Adapter) channelLabel(channelID string) string {
+	if ch, err := a.session.State.Channel(channelID); err == nil {
+		a.session.State.RLock()
+		name := ch.Name
+		a.session.State.RUnlock()
+		if name != "" {
+			return "#" + name
+		}
+	}
+	return "channel " + channelID
+}
+
+// permissionsFromState computes the bot's permissions in a channel from the
+// gateway's State, when it holds the guild, the channel and the bot's
+// member.
+func (a *Adapter) permissionsFromState(channelID string) (int64, bool) {
+	st := a.session.State
+	botID := a.botUserID()
+	if botID == "" {
+		return 0, false
+	}
+	ch, err := st.Channel(channelID)
+	if err != nil {
+		return 0, false
+	}
+	st.RLock()
+	guildID := ch.GuildID
+	st.RUnlock()
+	g, err := st.Guild(guildID)
+	if err != nil {
+		return 0, false
+	}
+	m, err := st.Member(guildID, botID)
+	if err != nil {
+		return 0, false
+	}
+	st.RLock()
+	defer st.RUnlock()
+	return channelPermissions(permissionInput{
+		GuildID: g.ID, OwnerID: g.OwnerID, Roles: g.Roles, Overwrites: ch.PermissionOverwrites,
+		MemberID: botID, MemberRoles: m.Roles,
+	}), true
+}
+
+// permissionsOverREST computes the bot's permissions in a channel from
+// REST: the channel's overwrites, the guild's roles and owner, the bot's
+// member. A channel the bot cannot see answers 403, which means no
+// permissions at all.
+func (a *Adapter) permissionsOverREST(ctx context.Context, guildID, channelID string) (int64, error) {
+	botID := a.botUserID()
+	ch, err := a.session.Channel(channelID, discordgo.WithContext(ctx))
+	if err != nil {
+		if f := describeFailure(err, nil); f.code == codeMissingAccess || f.status == http.StatusForbidden {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("discord: read channel %s: %w", channelID, err)
+	}
+	if guildID == "" {
+		guildID = ch.GuildID
+	}
+	g, err := a.session.Guild(guildID, discordgo.WithContext(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("discord: read server %s: %w", guildID, err)
+	}
+	m, err := a.session.GuildMember(guildID, botID, discordgo.WithContext(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("discord: read the bot's member in %s: %w", guildID, err)
+	}
+	return channelPermissions(permissionInput{
+		GuildID: g.ID, OwnerID: g.OwnerID, Roles: g.Roles, Overwrites: ch.PermissionOverwrites,
+		MemberID: botID, MemberRoles: m.Roles,
+	}), nil
+}
+
+// tasks tracks the interaction answers in flight, so Serve returns only
+// after they have finished.
+type tasks struct {
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// do runs f in a goroutine unless the tasks are closed; it reports whether
+// f was started.
+func (t *tasks) do(f func()) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	t.wg.Go(f)
+	return true
+}
+
+func (t *tasks) close() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.wg.Wait()
+}

@@ -1,0 +1,221 @@
+package discord_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newsbot/newsbot/bot"
+	"github.com/newsbot/newsbot/bot/discord"
+	"github.com/newsbot/newsbot/bot/discord/discordtest"
+	"github.com/newsbot/newsbot/briefings"
+)
+
+func discordChat(id string) briefings.ChatRef {
+	return briefings.ChatRef{Platform: briefings.PlatformDiscord, ID: id}
+}
+
+// hostileBriefing has feed text that tries to ping, format and link.
+func hostileBriefing(n int) briefings.Briefing {
+	b := briefings.Briefing{GeneratedAt: time.Now()}
+	for i := range n {
+		b.Entries = append(b.Entries, briefings.Entry{
+			StoryID:  int64(i + 1),
+			Headline: fmt.Sprintf("@everyone @here <@&123> story %d **bold** [click](http://evil.example)", i),
+			Summary:  []string{"<@456> said `rm -rf` ||spoiler||", "# heading\n> quote"},
+			Sources:  []briefings.SourceLink{{Outlet: "@everyone Wire", Title: "Read [more](javascript:alert(1))", URL: fmt.Sprintf("https://wire.example/%d?a=(b)", i)}},
+		})
+	}
+	return b
+}
+
+// sendAll delivers messages to a channel the way the delivery queue does:
+// in order, waiting out every 429 before sending the same message again.
+func sendAll(t *testing.T, a *discord.Adapter, chat briefings.ChatRef, msgs []bot.OutMessage) (retries int) {
+	t.Helper()
+	for i := 0; i < len(msgs); {
+		err := a.Send(ctxT(t), chat, msgs[i])
+		var ra *bot.RetryAfterError
+		switch {
+		case err == nil:
+			i++
+		case errors.As(err, &ra):
+			retries++
+			time.Sleep(ra.After)
+		default:
+			t.Fatalf("send %d to %s: %v (%s)", i, chat.ID, err, bot.Classify(err))
+		}
+	}
+	return retries
+}
+
+func TestSendHonours429sWithNothingLost(t *testing.T) {
+	const reset = 300 * time.Millisecond
+	w := newWorld(t, discordtest.Options{
+		MessageBucket: discordtest.Bucket{Size: 5, Reset: reset},
+		Faults:        discordtest.Faults{Seed: 7, TooManyRequests: 0.3, RetryAfter: 50 * time.Millisecond},
+	})
+	a := w.adapter(t, discord.Options{Limits: bot.PaceLimits{
+		Global:  bot.Rate{Count: 45, Per: time.Second, Burst: 1},
+		PerChat: bot.Rate{Count: 5, Per: reset, Burst: 1},
+	}})
+	channels := []string{w.channelID, w.srv.NewID(), w.srv.NewID()}
+	must(t, w.srv.AddChannel(w.guildID, channels[1], "world"))
+	must(t, w.srv.AddChannel(w.guildID, channels[2], "sport"))
+	msgs, err := a.RenderBriefing(hostileBriefing(30)) // several messages
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) < 3 {
+		t.Fatalf("want a briefing of several messages, got %d", len(msgs))
+	}
+	done := make(chan int, len(channels))
+	for _, ch := range channels {
+		go func() { done <- sendAll(t, a, discordChat(ch), msgs) }()
+	}
+	retries := 0
+	for range channels {
+		retries += <-done
+	}
+	st := w.srv.Stats()
+	if st.InjectedFaults == 0 || retries != st.InjectedFaults {
+		t.Errorf("%d injected 429s, %d retried after RetryAfterError", st.InjectedFaults, retries)
+	}
+	if st.RateLimited != st.InjectedFaults || st.GlobalRateLimited != 0 {
+		t.Errorf("the adapter ran into %d bucket and %d global 429s of its own", st.RateLimited-st.InjectedFaults, st.GlobalRateLimited)
+	}
+	for _, ch := range channels {
+		got := w.srv.Messages(ch)
+		if len(got) != len(msgs) {
+			t.Fatalf("channel %s has %d messages, want %d (lost or duplicated)", ch, len(got), len(msgs))
+		}
+		for i, m := range got {
+			want := msgs[i].(*discord.Message)
+			if len(m.Embeds) != len(want.Embeds) || (len(m.Embeds) > 0 && m.Embeds[0].Title != want.Embeds[0].Title) {
+				t.Errorf("channel %s message %d is out of order", ch, i)
+			}
+			if !m.Pings.Nobody() || m.AllowedMentions == nil || m.AllowedMentions.Parse == nil {
+				t.Errorf("message %d pings %+v (allowed_mentions %+v)", i, m.Pings, m.AllowedMentions)
+			}
+			if m.EmbedsHidden {
+				t.Errorf("message %d embeds hidden", i)
+			}
+		}
+	}
+}
+
+func TestSendGlobal429PausesEverything(t *testing.T) {
+	w := newWorld(t, discordtest.Options{GlobalPerSecond: 3})
+	// Pacing far above the fake's global budget, so the fake's global 429
+	// is what stops the sends.
+	a := w.adapter(t, discord.Options{Limits: bot.PaceLimits{Global: bot.Rate{Count: 1000, Per: time.Second, Burst: 100}}})
+	msg := &discord.Message{Content: "hello"}
+	var ra *bot.RetryAfterError
+	for i := 0; i < 10; i++ {
+		err := a.Send(ctxT(t), discordChat(w.channelID), msg)
+		if errors.As(err, &ra) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ra == nil || !ra.Global || ra.After <= 0 || ra.After > time.Second {
+		t.Fatalf("want a global RetryAfterError within a second, got %+v", ra)
+	}
+	if err := a.Send(ctxT(t), discordChat(w.channelID), msg); err != nil {
+		t.Fatalf("send after the pause: %v", err)
+	}
+	if n := w.srv.Stats().GlobalRateLimited; n != 1 {
+		t.Errorf("%d global 429s, want 1: the pause must hold every send back", n)
+	}
+}
+
+func TestSendToChannelsTheBotCannotUse(t *testing.T) {
+	w := newWorld(t, discordtest.Options{})
+	a := w.adapter(t, discord.Options{GuildID: w.guildID})
+	w.serve(t, a, service(t), false) // the gateway State names channels and permissions
+	noSend, hidden, deleted := w.srv.NewID(), w.srv.NewID(), w.srv.NewID()
+	must(t, w.srv.AddChannel(w.guildID, noSend, "announcements"))
+	must(t, w.srv.AddChannel(w.guildID, hidden, "staff"))
+	must(t, w.srv.AddChannel(w.guildID, deleted, "old"))
+	must(t, w.srv.SetBotPermissions(noSend, 0, discordtest.PermissionSendMessages))
+	must(t, w.srv.SetBotPermissions(hidden, 0, discordtest.PermissionViewChannel))
+	must(t, w.srv.RemoveChannel(deleted))
+	waitForState(t, a, noSend, hidden)
+
+	for _, tc := range []struct {
+		channel, reason string
+	}{
+		{noSend, "the bot lacks Send Messages and Embed Links in #announcements"},
+		{hidden, "the bot lacks View Channel, Send Messages and Embed Links in #staff"},
+		{deleted, "channel " + deleted + " was deleted"},
+	} {
+		err := a.Send(ctxT(t), discordChat(tc.channel), &discord.Message{Content: "hi"})
+		var gone *bot.ChatGoneError
+		if !errors.As(err, &gone) || gone.Reason != tc.reason {
+			t.Errorf("send to %s: %v, want ChatGoneError %q", tc.channel, err, tc.reason)
+			continue
+		}
+		// Asked again, the adapter answers from memory: no more 403s and
+		// 404s towards Cloudflare's invalid-request ban.
+		before := w.srv.Stats().Requests
+		err = a.Send(ctxT(t), discordChat(tc.channel), &discord.Message{Content: "hi"})
+		if !errors.As(err, &gone) || w.srv.Stats().Requests != before {
+			t.Errorf("second send to %s: %v after %d requests, want ChatGoneError without asking Discord", tc.channel, err, w.srv.Stats().Requests-before)
+		}
+	}
+}
+
+// waitForState waits until the gateway has told the adapter about channels.
+func waitForState(t *testing.T, a *discord.Adapter, channelIDs ...string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, id := range channelIDs {
+		for {
+			ch, err := a.Session().State.Channel(id)
+			if err == nil {
+				a.Session().State.RLock()
+				n := len(ch.PermissionOverwrites)
+				a.Session().State.RUnlock()
+				if n > 0 {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("channel %s never reached the gateway state", id)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+func TestSendAfterRejectedTokenStops(t *testing.T) {
+	w := newWorld(t, discordtest.Options{})
+	a := w.adapter(t, discord.Options{Token: "wrong"})
+	for i := range 3 {
+		if err := a.Send(ctxT(t), discordChat(w.channelID), &discord.Message{Content: "x"}); !errors.Is(err, discord.ErrUnauthorized) {
+			t.Fatalf("send %d: %v, want ErrUnauthorized", i, err)
+		}
+	}
+	if n := w.srv.Stats().Unauthorized; n != 1 {
+		t.Errorf("%d requests answered 401, want 1: the adapter stops at the first", n)
+	}
+	if strings.Contains(fmt.Sprint(a.Send(ctxT(t), discordChat(w.channelID), &discord.Message{Content: "x"})), "wrong") {
+		t.Error("the error shows the token")
+	}
+}
+
+func TestSendServerErrorIsTransientAndNotRetriedByDiscordgo(t *testing.T) {
+	w := newWorld(t, discordtest.Options{Faults: discordtest.Faults{Seed: 1, ServerErrors: 1}})
+	a := w.adapter(t, discord.Options{})
+	err := a.Send(ctxT(t), discordChat(w.channelID), &discord.Message{Content: "x"})
+	if err == nil || bot.Classify(err) != "transient" {
+		t.Fatalf("send during a 5xx: %v (%s), want transient", err, bot.Classify(err))
+	}
+	if st := w.srv.Stats(); st.InjectedFaults != 1 {
+		t.Errorf("%d message POSTs for one Send, want exactly 1", st.InjectedFaults)
+	}
+}
