@@ -81,7 +81,7 @@ func ConfigVars() []ConfigVar {
 	return []ConfigVar{
 		{"NEWSBOT_FEEDS", "", "Comma-separated feed URLs (RSS, Atom or JSON Feed), added to the stored feed list at start"},
 		{"NEWSBOT_OPML", "", "Path of an OPML file whose feeds are added to the stored feed list at start"},
-		{"DATABASE_URL", DefaultDatabaseURL, "Where newsbot keeps its state: a SQLite file path (or sqlite:PATH / file:PATH)"},
+		{"DATABASE_URL", DefaultDatabaseURL, "Where newsbot keeps its state: a SQLite file path (or sqlite:PATH / file:PATH), or postgres://user@host/db"},
 		{"NEWSBOT_TIMEZONE", "UTC", "IANA time zone of subscriptions made without one"},
 		{"NEWSBOT_POLL_INTERVAL", "10m", "How often each feed is fetched (Go duration, at least 1m)"},
 		{"NEWSBOT_ALLOW_PRIVATE_FEEDS", "false", "Allow feeds on loopback, private and link-local addresses (an intranet feed)"},
@@ -277,14 +277,17 @@ func allDigits(s string) bool {
 // DatabaseKind is the store DATABASE_URL selects.
 type DatabaseKind string
 
-const DatabaseSQLite DatabaseKind = "sqlite"
+const (
+	DatabaseSQLite   DatabaseKind = "sqlite"
+	DatabasePostgres DatabaseKind = "postgres"
+)
 
 // Database returns the kind of store DATABASE_URL selects and what to open.
 func (c *Config) Database() (DatabaseKind, error) {
 	u := c.DatabaseURL
 	switch {
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
-		return "", errors.New("DATABASE_URL: PostgreSQL is not supported by this build yet; use a SQLite file path")
+		return DatabasePostgres, nil
 	case strings.Contains(u, "://"):
 		return "", fmt.Errorf("DATABASE_URL: unknown scheme in %q; use a SQLite file path", redactURL(u))
 	}

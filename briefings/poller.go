@@ -24,8 +24,9 @@ type Poller struct {
 	Now         func() time.Time // time.Now when nil
 	Logger      *slog.Logger
 	// Observe, when set, hears the outcome of every fetch ("ok",
-	// "not_modified", "error") — the hook metrics hang on.
-	Observe func(result string)
+	// "not_modified", "error") and what its ingest did — the hook metrics
+	// hang on.
+	Observe func(result string, ingested IngestStats)
 }
 
 // MaxBackoff caps how long a failing feed waits before it is tried again.
@@ -96,7 +97,7 @@ func (p *Poller) Poll(ctx context.Context) (PollStats, error) {
 				stats.Ingest.Grown += ingested.Grown
 				mu.Unlock()
 				if p.Observe != nil {
-					p.Observe(result)
+					p.Observe(result, ingested)
 				}
 			}
 		}()

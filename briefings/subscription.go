@@ -37,3 +37,12 @@ type Subscription struct {
 	LastError       string // why the last delivery failed; empty when it succeeded
 	CreatedAt       time.Time
 }
+
+// SubscriptionCount is the state of one platform's subscriptions, for
+// operators.
+type SubscriptionCount struct {
+	Platform Platform
+	Active   int // subscriptions with deliveries on
+	Due      int // active and due now
+	Overdue  int // active and due for longer than a threshold
+}

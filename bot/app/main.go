@@ -13,14 +13,15 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/bot/console"
+	"github.com/newsbot/newsbot/bot/metrics"
 	"github.com/newsbot/newsbot/bot/sample"
 	"github.com/newsbot/newsbot/briefings"
 	"github.com/newsbot/newsbot/briefings/feeds"
-	"github.com/newsbot/newsbot/briefings/sqlite"
 	"github.com/newsbot/newsbot/briefings/summarize"
 )
 
@@ -33,9 +34,11 @@ type Main struct {
 	// Now is the clock; time.Now when nil. Tests inject their own.
 	Now func() time.Time
 
-	store    *sqlite.DB
+	store    Store
 	Service  *briefings.Service // set by Run once the store is open
+	metrics  *metrics.Metrics
 	httpAddr string
+	ready    atomic.Bool // the platforms are serving
 }
 
 // NewMain returns a Main that logs to stderr at the configured level.
@@ -72,11 +75,12 @@ func (m *Main) run(ctx context.Context) error {
 	if err := m.Config.Validate(); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	store, err := sqlite.Open(ctx, m.Config.SQLitePath())
+	store, err := openStore(ctx, m.Config)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
 	m.store = store
+	m.metrics = metrics.New(store, m.Now)
 
 	if err := AddConfiguredFeeds(ctx, store, m.Config); err != nil {
 		return err
@@ -94,6 +98,7 @@ func (m *Main) run(ctx context.Context) error {
 		BriefingSize: m.Config.BriefingSize,
 	})
 	poller := &briefings.Poller{
+		Observe: m.metrics.ObserveFetch,
 		Sources: store,
 		Fetcher: feeds.NewFetcher(feeds.Options{
 			AllowPrivate: m.Config.AllowPrivateFeeds,
@@ -166,6 +171,7 @@ func (m *Main) run(ctx context.Context) error {
 			stopped <- err
 		})
 	}
+	m.ready.Store(true)
 	wg.Go(func() {
 		if err := m.runDelivery(ctx, platforms); err != nil {
 			log.Error("delivery stopped", "err", err)
@@ -219,7 +225,24 @@ func (m *Main) serveHTTP(ctx context.Context, platforms []bot.Platform) (*http.S
 			r.RegisterHTTP(mux)
 		}
 	}
+	// /healthz: the process is alive. /readyz: it can do its job — the store
+	// answers and the platforms are serving.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		pingCtx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := m.store.Ping(pingCtx); err != nil {
+			m.Logger.Warn("not ready: store", "err", err)
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		if !m.ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	mux.Handle("GET /metrics", m.metrics.Handler())
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("NEWSBOT_HTTP_ADDR: %w", err)
@@ -258,6 +281,9 @@ func (m *Main) summarizer(cache briefings.SummaryCache) (briefings.Summarizer, e
 		Fallback: extractive,
 		Cache:    cache,
 		Logger:   m.Logger,
+		OnFallback: func(reason summarize.FallbackReason) {
+			m.metrics.ObserveSummaryFallback(string(reason))
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("NEWSBOT_LLM_URL: %w", err)

@@ -17,11 +17,13 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/newsbot/newsbot/briefings"
@@ -34,6 +36,13 @@ type DB struct {
 	write *sql.DB // exactly one connection
 	read  *sql.DB // query_only connections; the write pool itself for an in-memory database
 	now   func() time.Time
+
+	path     string // the file, or MemoryPath
+	instance string // this process's owner id for delivery claims
+
+	lockMu   sync.Mutex
+	lockFile *os.File // held with an exclusive lock once LockInstance succeeds
+	locked   bool
 }
 
 var _ briefings.Store = (*DB)(nil)
@@ -84,7 +93,7 @@ func open(ctx context.Context, dbPath string, readers int, migrations fs.FS) (_ 
 	if memory {
 		readers = 0 // every connection to ":memory:" is a database of its own
 	}
-	db := &DB{now: time.Now}
+	db := &DB{now: time.Now, path: dbPath, instance: newInstanceID()}
 	defer func() {
 		if err != nil {
 			db.Close()
@@ -120,6 +129,8 @@ func (db *DB) Close() error {
 	if db.write != nil {
 		errs = append(errs, db.write.Close())
 	}
+	// Released last: the database is no longer in use.
+	errs = append(errs, db.unlockInstance())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}

@@ -193,20 +193,34 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "newsbot.db")
 	fsys := mustSub(t)
-	fsys["0002_more.sql"] = &fstest.MapFile{Data: []byte(`
+	next := len(fsys) + 1 // the version after the embedded ones
+	name := fmt.Sprintf("%04d_more.sql", next)
+	fsys[name] = &fstest.MapFile{Data: []byte(`
 		CREATE TABLE extra (id INTEGER PRIMARY KEY);
 		INSERT INTO no_such_table VALUES (1);`)}
-	if _, err := open(ctx, path, 1, fsys); err == nil || !strings.Contains(err.Error(), "0002_more.sql") {
-		t.Fatalf("open with a failing migration = %v, want an error naming 0002_more.sql", err)
+	if _, err := open(ctx, path, 1, fsys); err == nil || !strings.Contains(err.Error(), name) {
+		t.Fatalf("open with a failing migration = %v, want an error naming %s", err, name)
 	}
+	db, err := open(ctx, path, 1, mustSub(t))
+	if err != nil {
+		t.Fatalf("open without the failing migration: %v", err)
+	}
+	var want []int
+	for v := 1; v < next; v++ {
+		want = append(want, v)
+	}
+	if diff := cmp.Diff(want, appliedVersions(t, db)); diff != "" {
+		t.Errorf("schema_migrations before the fix (-want +got):\n%s", diff)
+	}
+	db.Close()
 
-	fsys["0002_more.sql"] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra (id INTEGER PRIMARY KEY);`)}
-	db, err := open(ctx, path, 1, fsys)
+	fsys[name] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra (id INTEGER PRIMARY KEY);`)}
+	db, err = open(ctx, path, 1, fsys)
 	if err != nil {
 		t.Fatalf("open after fixing the migration: %v", err)
 	}
 	defer db.Close()
-	if diff := cmp.Diff([]int{1, 2}, appliedVersions(t, db)); diff != "" {
+	if diff := cmp.Diff(append(want, next), appliedVersions(t, db)); diff != "" {
 		t.Errorf("schema_migrations (-want +got):\n%s", diff)
 	}
 }
@@ -476,4 +490,22 @@ func TestRepeatedUpdateKeepsVersion(t *testing.T) {
 	if after, _ := db.StoriesVersion(ctx); after != before {
 		t.Errorf("StoriesVersion moved from %d to %d on an update that changed nothing", before, after)
 	}
+}
+
+func TestDeliveryStoreContract(t *testing.T) {
+	storetest.RunDelivery(t, func(t *testing.T) storetest.DeliveryStore {
+		db, _ := openFile(t)
+		return db
+	})
+}
+
+func TestDeliveryStoreContractInMemory(t *testing.T) {
+	storetest.RunDelivery(t, func(t *testing.T) storetest.DeliveryStore {
+		db, err := Open(t.Context(), MemoryPath)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/newsbot/newsbot/briefings"
 )
@@ -71,7 +72,7 @@ func checkSubscription(sub briefings.Subscription) error {
 	return checkTimes(sub.NextDue, sub.LastDeliveredAt, sub.CreatedAt)
 }
 
-func scanSubscription(row *sql.Row) (briefings.Subscription, error) {
+func scanSubscription(row interface{ Scan(...any) error }) (briefings.Subscription, error) {
 	var sub briefings.Subscription
 	var platform, topics string
 	var at int
@@ -132,4 +133,42 @@ func (db *DB) MoveSubscription(ctx context.Context, from, to briefings.ChatRef) 
 		}
 		return nil
 	})
+}
+
+// CountSubscriptions returns, per platform, the active subscriptions, those
+// due at now, and those due for longer than overdueAfter: the operator's
+// gauges. It reads the partial index on next_due.
+func (db *DB) CountSubscriptions(ctx context.Context, now time.Time, overdueAfter time.Duration) ([]briefings.SubscriptionCount, error) {
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT platform, count(*),
+			coalesce(sum(next_due <= ?), 0),
+			coalesce(sum(next_due <= ?), 0)
+		FROM subscriptions WHERE active GROUP BY platform ORDER BY platform`,
+		queryMicros(now), queryMicros(now.Add(-overdueAfter)))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: count subscriptions: %w", err)
+	}
+	defer rows.Close()
+	var out []briefings.SubscriptionCount
+	for rows.Next() {
+		var c briefings.SubscriptionCount
+		var platform string
+		if err := rows.Scan(&platform, &c.Active, &c.Due, &c.Overdue); err != nil {
+			return nil, fmt.Errorf("sqlite: count subscriptions: %w", err)
+		}
+		c.Platform = briefings.Platform(platform)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: count subscriptions: %w", err)
+	}
+	return out, nil
+}
+
+// Ping checks the database answers, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
 }

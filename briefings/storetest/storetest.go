@@ -730,6 +730,47 @@ func testSubscriptions(t *testing.T, open func(t *testing.T) briefings.Store) {
 		}
 	})
 
+	t.Run("counts for operators", func(t *testing.T) {
+		s := open(t)
+		counter, ok := s.(interface {
+			CountSubscriptions(ctx context.Context, now time.Time, overdueAfter time.Duration) ([]briefings.SubscriptionCount, error)
+		})
+		if !ok {
+			t.Skip("this store has no CountSubscriptions")
+		}
+		now := at(0)
+		for i, due := range []time.Time{at(-1), now.Add(-time.Minute), at(5)} {
+			sub := full
+			sub.Chat = briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: fmt.Sprint(i)}
+			sub.NextDue = due
+			if _, err := s.SaveSubscription(t.Context(), sub); err != nil {
+				t.Fatal(err)
+			}
+		}
+		off := full
+		off.Chat = briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: "off"}
+		off.Active = false
+		off.NextDue = at(-3)
+		discord := full
+		discord.Chat = briefings.ChatRef{Platform: briefings.PlatformDiscord, ID: "c"}
+		for _, sub := range []briefings.Subscription{off, discord} {
+			if _, err := s.SaveSubscription(t.Context(), sub); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := counter.CountSubscriptions(t.Context(), now, 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []briefings.SubscriptionCount{
+			{Platform: briefings.PlatformDiscord, Active: 1},
+			{Platform: briefings.PlatformTelegram, Active: 3, Due: 2, Overdue: 1},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("counts (-want +got):\n%s", diff)
+		}
+	})
+
 	t.Run("a chat that never subscribed", func(t *testing.T) {
 		_, err := open(t).GetSubscription(t.Context(), chat)
 		if !errors.Is(err, briefings.ErrNotFound) {
