@@ -72,10 +72,19 @@ func TestConsoleDailyBriefingEndToEnd(t *testing.T) {
 
 	clock.Store(time.Date(2025, 7, 11, 7, 31, 0, 0, time.UTC).UnixNano())
 	waitFor(t, &out, "the daily briefing", func(s string) bool { return strings.Contains(s, "News briefing") })
-	io.WriteString(pw, "/status\n")
-	waitFor(t, &out, "/status after the delivery", func(s string) bool {
-		return strings.Contains(s, "Last delivery:") && strings.Contains(s, "Next delivery:")
-	})
+	// The ledger confirms a delivery just after its last message is out:
+	// ask /status until it shows the confirmation.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		asked := strings.Count(out.String(), "Now:")
+		io.WriteString(pw, "/status\n")
+		waitFor(t, &out, "/status after the delivery", func(s string) bool { return strings.Count(s, "Now:") > asked })
+		s := out.String()
+		if strings.Contains(s[strings.LastIndex(s, "Now:"):], "Last delivery: today") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	pw.Close()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v\nlogs:\n%s", err, logs.String())
