@@ -305,20 +305,29 @@ func sendBurst(t testing.TB, srv *telegramtest.Server, a *Adapter, chats, perCha
 // against the fake at its default limits, both sped up by the same factor
 // (10) to keep the run short, and reports it as a fraction of the global
 // limit: 60 private chats × 3 messages plus 3 to a group, all queued at once.
+// BenchmarkSendRate sends 60 private chats × 3 messages plus 3 to a group
+// through Send and its pacer, and reports the achieved rate as a fraction of
+// the fake's global limit, and the 429s: at the fake's default limits, and
+// with fake and adapter both sped up 10×.
+//
+//	go test -run - -bench SendRate ./bot/telegram
 func BenchmarkSendRate(b *testing.B) {
-	const scale = 10
-	for range b.N {
-		srv := newFake(b, telegramtest.Options{RateScale: scale})
-		a, _ := newAdapter(b, srv, Options{RateScale: scale})
-		limits, rateScale := srv.Limits()
-		allowed := float64(limits.Global.Count) / limits.Global.Per.Seconds() * rateScale
-		start := time.Now()
-		n := sendBurst(b, srv, a, 60, 3)
-		elapsed := time.Since(start)
-		st := srv.Stats()
-		b.ReportMetric(float64(n)/elapsed.Seconds()/allowed, "rate/limit")
-		b.ReportMetric(float64(st.TooManyRequests[telegramtest.ScopeGlobal]+st.TooManyRequests[telegramtest.ScopeChat]+st.TooManyRequests[telegramtest.ScopeGroup]), "429s")
-		srv.Close()
+	for _, scale := range []float64{1, 10} {
+		b.Run(fmt.Sprintf("scale=%g", scale), func(b *testing.B) {
+			for range b.N {
+				srv := newFake(b, telegramtest.Options{RateScale: scale})
+				a, _ := newAdapter(b, srv, Options{RateScale: scale})
+				limits, rateScale := srv.Limits()
+				allowed := float64(limits.Global.Count) / limits.Global.Per.Seconds() * rateScale
+				start := time.Now()
+				n := sendBurst(b, srv, a, 60, 3)
+				elapsed := time.Since(start)
+				st := srv.Stats()
+				b.ReportMetric(float64(n)/elapsed.Seconds()/allowed, "rate/limit")
+				b.ReportMetric(float64(st.TooManyRequests[telegramtest.ScopeGlobal]+st.TooManyRequests[telegramtest.ScopeChat]+st.TooManyRequests[telegramtest.ScopeGroup]), "429s")
+				srv.Close()
+			}
+		})
 	}
 }
 
