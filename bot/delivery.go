@@ -180,11 +180,8 @@ func (q *queue) work(ctx context.Context) {
 // run advances one job as far as it goes now: it finishes it, or puts it
 // back on the queue to wait, or drops it (ctx ended, claim lost, deferred).
 func (q *queue) run(ctx context.Context, j *job) {
-	if !j.started {
-		if done := q.prepare(ctx, j); done {
-			q.done()
-			return
-		}
+	if !j.started && !q.prepare(ctx, j) {
+		return // finished, or back on the queue
 	}
 	for j.next < len(j.msgs) {
 		start := q.s.now()
@@ -249,8 +246,9 @@ func (q *queue) run(ctx context.Context, j *job) {
 }
 
 // prepare decides what the claimed subscription gets today and loads or
-// writes the ledger entry; done is true when nothing is left to send.
-func (q *queue) prepare(ctx context.Context, j *job) (done bool) {
+// writes the ledger entry; ready is false when the job was finished or put
+// back on the queue.
+func (q *queue) prepare(ctx context.Context, j *job) (ready bool) {
 	store := q.s.opts.Store
 	now := q.s.now()
 	loc, err := briefings.LoadZone(j.sub.Zone)
@@ -258,7 +256,7 @@ func (q *queue) prepare(ctx context.Context, j *job) (done bool) {
 		// Cannot happen for a subscription Subscribe saved; try again in a day.
 		q.finishWith(ctx, j, briefings.DeliveryResult{State: briefings.DeliveryFailed, Error: "the time zone is not known",
 			LocalDate: briefings.LocalDate(j.sub.NextDue, time.UTC), NextDue: now.Add(24 * time.Hour)}, OutcomeFailed)
-		return true
+		return false
 	}
 	j.loc = loc
 	j.date = briefings.LocalDate(j.sub.NextDue, loc)
@@ -271,7 +269,7 @@ func (q *queue) prepare(ctx context.Context, j *job) (done bool) {
 		// later time the same day): move on without sending again.
 		q.finishWith(ctx, j, briefings.DeliveryResult{State: d.State, Error: d.Error, FinishedAt: d.FinishedAt,
 			NextDue: briefings.NextDelivery(j.sub.At, loc, j.sub.NextDue)}, "")
-		return true
+		return false
 	case err == nil && (j.date == today || d.MessagesSent > 0):
 		// Resume what a previous run started.
 	case err == nil || errors.Is(err, briefings.ErrNotFound):
@@ -279,7 +277,7 @@ func (q *queue) prepare(ctx context.Context, j *job) (done bool) {
 			next, _ := briefings.DeliveryDate(j.sub.At, loc, j.sub.NextDue, now)
 			q.finishWith(ctx, j, briefings.DeliveryResult{State: briefings.DeliverySkipped,
 				Error: "", NextDue: next}, OutcomeSkipped)
-			return true
+			return false
 		}
 		if d, err = q.compose(ctx, j, now); err != nil {
 			q.transient(ctx, j, err)
@@ -292,17 +290,17 @@ func (q *queue) prepare(ctx context.Context, j *job) (done bool) {
 	j.started = true
 	if len(d.Briefing.Entries) == 0 {
 		q.finish(ctx, j, briefings.DeliveryEmpty, "", OutcomeEmpty)
-		return true
+		return false
 	}
 	msgs, err := q.p.RenderBriefing(d.Briefing)
 	if err != nil || len(msgs) == 0 {
 		q.s.log.Error("render briefing", "chat", j.chat.String(), "err", err)
 		q.finish(ctx, j, briefings.DeliveryFailed, "the briefing could not be rendered", OutcomeFailed)
-		return true
+		return false
 	}
 	j.msgs = msgs
 	j.next = min(d.MessagesSent, len(msgs))
-	return false
+	return true
 }
 
 // compose writes the day's ledger entry with a freshly composed briefing
@@ -391,6 +389,7 @@ func (q *queue) finishWith(ctx context.Context, j *job, r briefings.DeliveryResu
 		q.drop(ctx, j, "finish delivery", err)
 		return
 	}
+	q.done()
 	if outcome != "" {
 		q.s.opts.Observer.ObserveDelivery(DeliveryEvent{Platform: q.p.Name(), Chat: j.chat, Outcome: outcome})
 	}
