@@ -37,6 +37,11 @@ type Config struct {
 	DiscordGuildID   string // DISCORD_GUILD_ID
 	DiscordPublicKey string // DISCORD_PUBLIC_KEY
 	DiscordAPIBase   string // DISCORD_API_BASE
+	// DiscordShardID and DiscordShardCount split the gateway among
+	// instances: this one opens shard DiscordShardID of DiscordShardCount
+	// (0 of 1 when unset: every guild).
+	DiscordShardID    int // DISCORD_SHARD_ID
+	DiscordShardCount int // DISCORD_SHARD_COUNT
 
 	LLMURL    string // NEWSBOT_LLM_URL
 	LLMModel  string // NEWSBOT_LLM_MODEL
@@ -97,6 +102,8 @@ func ConfigVars() []ConfigVar {
 		{"DISCORD_GUILD_ID", "", "Register slash commands in this one server (instant) instead of globally"},
 		{"DISCORD_PUBLIC_KEY", "", "Application public key (hex); serves HTTP interactions at /discord/interactions"},
 		{"DISCORD_API_BASE", "", "Base URL of a Discord REST proxy, e.g. http://proxy:8080; empty for discord.com"},
+		{"DISCORD_SHARD_ID", "0", "Gateway shard this instance opens, 0 to DISCORD_SHARD_COUNT-1: one per instance when several share the gateway"},
+		{"DISCORD_SHARD_COUNT", "1", "Number of gateway shards the instances split the servers into (one instance per shard)"},
 		{"NEWSBOT_LLM_URL", "", "OpenAI-compatible API base URL for LLM summaries; empty for extractive only"},
 		{"NEWSBOT_LLM_MODEL", "", "Model name for LLM summaries"},
 		{"NEWSBOT_LLM_API_KEY", "", "API key for the LLM endpoint, if it needs one"},
@@ -173,6 +180,19 @@ func ParseConfig(env map[string]string) (Config, error) {
 		}
 		c.TelegramRateScale = f
 	}
+	c.DiscordShardCount = 1
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{{"DISCORD_SHARD_ID", &c.DiscordShardID}, {"DISCORD_SHARD_COUNT", &c.DiscordShardCount}} {
+		if s := get(v.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				bad(v.name, s, "not a whole number")
+			}
+			*v.dst = n
+		}
+	}
 	if v := get("NEWSBOT_BRIEFING_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -238,6 +258,11 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(c.DiscordAPIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("DISCORD_API_BASE=%q: not an http(s) URL", clip(redactURL(c.DiscordAPIBase))))
 		}
+	}
+	if c.DiscordShardCount < 1 {
+		errs = append(errs, fmt.Errorf("DISCORD_SHARD_COUNT=%d: must be at least 1", c.DiscordShardCount))
+	} else if c.DiscordShardID < 0 || c.DiscordShardID >= c.DiscordShardCount {
+		errs = append(errs, fmt.Errorf("DISCORD_SHARD_ID=%d: must be from 0 to DISCORD_SHARD_COUNT-1 (%d)", c.DiscordShardID, c.DiscordShardCount-1))
 	}
 	if c.DiscordGuildID != "" && !allDigits(c.DiscordGuildID) {
 		errs = append(errs, fmt.Errorf("DISCORD_GUILD_ID=%q: want a numeric server id", clip(c.DiscordGuildID)))

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -53,6 +54,9 @@ type Pacer struct {
 	global      *rate.Limiter
 	chats       map[string]*chatBudget
 	pausedUntil time.Time // the whole bot
+	// held is non-nil while SetGlobalShare(0) holds every send back; it is
+	// closed when a positive share is set.
+	held chan struct{}
 }
 
 type chatBudget struct {
@@ -103,6 +107,19 @@ func (p *Pacer) budget(chat string, group bool, now time.Time) *chatBudget {
 // if ctx ends first.
 func (p *Pacer) Wait(ctx context.Context, chat string, group bool) error {
 	for {
+		p.mu.Lock()
+		held := p.held
+		p.mu.Unlock()
+		if held == nil {
+			break
+		}
+		select {
+		case <-held:
+		case <-ctx.Done():
+			return fmt.Errorf("pace: held: %w", ctx.Err())
+		}
+	}
+	for {
 		now := p.now()
 		p.mu.Lock()
 		b := p.budget(chat, group, now)
@@ -138,6 +155,35 @@ func (p *Pacer) Wait(ctx context.Context, chat string, group bool) error {
 		return fmt.Errorf("pace: %w", err)
 	}
 	return nil
+}
+
+// SetGlobalShare sets the global budget to share times the configured one:
+// the part of a bot-wide limit this instance may use when several instances
+// send for the same bot (share = 1/N for N live instances). Bursts shrink in
+// proportion too (at least 1), so N instances bursting at once still burst
+// no more than one would. A share of 0 or less holds every send back until a
+// positive share is set (an instance that has joined but whose peers have
+// not yet made room for it); above 1 is taken as 1. Safe to call while
+// sends wait; waiting sends see the new rate at once.
+func (p *Pacer) SetGlobalShare(share float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if share <= 0 {
+		if p.held == nil {
+			p.held = make(chan struct{})
+		}
+		return
+	}
+	share = min(share, 1)
+	base := p.limits.Global
+	if base.Count > 0 && base.Per > 0 {
+		p.global.SetLimit(base.Scaled(share).limit())
+		p.global.SetBurst(max(int(math.Floor(float64(base.burst())*share)), 1))
+	}
+	if p.held != nil {
+		close(p.held)
+		p.held = nil
+	}
 }
 
 // PausedUntil reports until when sends to chat are held back (zero when they

@@ -27,7 +27,19 @@ type Poller struct {
 	// "not_modified", "error") and what its ingest did — the hook metrics
 	// hang on.
 	Observe func(result string, ingested IngestStats)
+	// Owner names this instance. When it is set and Sources is a
+	// SourceClaimer, Poll fetches only the feeds it claims, so instances
+	// sharing a store fetch each feed once per interval between them.
+	Owner string
+	// ClaimLease is how long a claimed feed is kept from the other
+	// instances while this one fetches it (5 min when 0): after it, a feed
+	// whose fetcher died is fetched by another.
+	ClaimLease time.Duration
 }
+
+// defaultClaimLease bounds a batch of claimed fetches: a few rounds of
+// fetches with their timeouts.
+const defaultClaimLease = 5 * time.Minute
 
 // MaxBackoff caps how long a failing feed waits before it is tried again.
 const MaxBackoff = 24 * time.Hour
@@ -57,6 +69,40 @@ func (p *Poller) logger() *slog.Logger {
 // feed that fails is logged, backed off and counted.
 func (p *Poller) Poll(ctx context.Context) (PollStats, error) {
 	var stats PollStats
+	workers := p.Concurrency
+	if workers <= 0 {
+		workers = 8
+	}
+	if claimer, ok := p.Sources.(SourceClaimer); ok && p.Owner != "" {
+		// Claim a few batches' worth at a time, so that instances polling
+		// at once share the due feeds rather than one taking them all.
+		lease := p.ClaimLease
+		if lease <= 0 {
+			lease = defaultClaimLease
+		}
+		// A feed whose state could not be saved stays due; it is fetched
+		// once per Poll all the same.
+		fetched := map[string]bool{}
+		for ctx.Err() == nil {
+			now := p.now()
+			claimed, err := claimer.ClaimDueSources(ctx, p.Owner, now, now.Add(lease), 2*workers)
+			if err != nil {
+				return stats, fmt.Errorf("poll: %w", err)
+			}
+			due := claimed[:0]
+			for _, src := range claimed {
+				if !fetched[src.URL] {
+					fetched[src.URL] = true
+					due = append(due, src)
+				}
+			}
+			if len(due) == 0 {
+				break
+			}
+			p.fetchAll(ctx, due, workers, &stats)
+		}
+		return stats, ctx.Err()
+	}
 	srcs, err := p.Sources.ListSources(ctx)
 	if err != nil {
 		return stats, fmt.Errorf("poll: %w", err)
@@ -68,11 +114,13 @@ func (p *Poller) Poll(ctx context.Context) (PollStats, error) {
 			due = append(due, src)
 		}
 	}
-	stats.Due = len(due)
-	workers := p.Concurrency
-	if workers <= 0 {
-		workers = 8
-	}
+	p.fetchAll(ctx, due, workers, &stats)
+	return stats, ctx.Err()
+}
+
+// fetchAll fetches due, workers at a time, adding to stats.
+func (p *Poller) fetchAll(ctx context.Context, due []Source, workers int, stats *PollStats) {
+	stats.Due += len(due)
 	var mu sync.Mutex
 	jobs := make(chan Source)
 	var wg sync.WaitGroup
@@ -112,7 +160,6 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
-	return stats, ctx.Err()
 }
 
 func (p *Poller) pollOne(ctx context.Context, src Source) (string, IngestStats) {

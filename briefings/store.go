@@ -85,3 +85,30 @@ type SummaryCache interface {
 	// CacheSummary stores a summary under key, replacing any earlier one.
 	CacheSummary(ctx context.Context, key string, summary []string) error
 }
+
+// SourceClaimer is a SourceStore that several instances may poll from: each
+// due feed is handed to one of them per round. The Poller uses it when its
+// Sources implement it.
+type SourceClaimer interface {
+	// ClaimDueSources claims up to limit feeds whose NextFetchAt is at or
+	// before now and that no instance holds a claim on at now, earliest
+	// NextFetchAt first, for owner until leaseUntil, and returns them. A
+	// claim ends at leaseUntil; saving the feed's state moves NextFetchAt
+	// on, so the feed is not due again until then.
+	ClaimDueSources(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]Source, error)
+}
+
+// InstanceRegistry keeps the heartbeats of the instances that share a store,
+// so that each can take its share of a bot-wide budget.
+type InstanceRegistry interface {
+	// Heartbeat records that instance id is alive and sends on platforms,
+	// and returns how many instances (id included) sent a heartbeat for
+	// each of them within the last live. Instances silent for longer than
+	// dead are forgotten and their claims released, so live instances take
+	// their work over without waiting for the leases to end. The store's
+	// own clock decides, so instances on hosts whose clocks differ agree.
+	Heartbeat(ctx context.Context, id string, platforms []Platform, live, dead time.Duration) (map[Platform]int, error)
+	// Leave forgets instance id at once (a graceful stop), so that the
+	// others take its share at their next heartbeat.
+	Leave(ctx context.Context, id string) error
+}

@@ -105,6 +105,9 @@ func (m *Main) run(ctx context.Context) error {
 			Now:          m.Now,
 		}),
 		Ingester: m.Service,
+		// Instances sharing a store claim the due feeds, so each feed
+		// is fetched by one of them per interval.
+		Owner:    store.InstanceID(),
 		Interval: m.Config.PollInterval,
 		Now:      m.Now,
 		Logger:   log,
@@ -128,6 +131,14 @@ func (m *Main) run(ctx context.Context) error {
 		log.Info("read feeds", "feeds", stats.Due, "ok", stats.OK, "failed", stats.Failed, "new_items", stats.Ingest.New)
 	}
 
+	// Deferred before the background work's wait, so it runs after it: an
+	// instance leaves the others once it sends no more.
+	var in *instance
+	defer func() {
+		if in != nil {
+			in.leave()
+		}
+	}()
 	// Background work stops when the adapters return (the console at the
 	// end of its input) or ctx ends, and Run waits for it.
 	ctx, cancel := context.WithCancel(ctx)
@@ -147,6 +158,12 @@ func (m *Main) run(ctx context.Context) error {
 	platforms, err := m.platforms(ctx)
 	if err != nil {
 		return err
+	}
+	if in, err = m.joinInstances(ctx, platforms); err != nil {
+		return fmt.Errorf("join the other instances: %w", err)
+	}
+	if in != nil {
+		wg.Go(func() { in.run(ctx) })
 	}
 	handler := &bot.Handler{Service: m.Service, Logger: log}
 

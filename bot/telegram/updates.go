@@ -26,8 +26,32 @@ const SecretTokenHeader = "X-Telegram-Bot-Api-Secret-Token"
 // the service messages of a group's migration).
 const allowedUpdates = `["message"]`
 
-// poll answers updates by long polling until ctx ends.
+// poll answers updates by long polling until ctx ends. With an elector
+// (ElectPoller), it polls only while this instance holds the lead, and
+// waits for it otherwise.
 func (a *Adapter) poll(ctx context.Context) error {
+	el, retry := a.updates.pollElector()
+	if el == nil {
+		return a.pollUpdates(ctx)
+	}
+	name := pollLeadName(a.self.ID)
+	for {
+		lead, release, err := a.awaitLead(ctx, el, name, retry)
+		if err != nil {
+			return nil // ctx ended
+		}
+		a.log.Info("this instance leads: it long-polls getUpdates for every instance")
+		err = a.pollUpdates(lead)
+		release()
+		if err != nil || ctx.Err() != nil {
+			return err
+		}
+		a.log.Warn("lost the lead of getUpdates (its database connection failed); another instance takes over, and this one tries again")
+	}
+}
+
+// pollUpdates answers updates by long polling until ctx ends.
+func (a *Adapter) pollUpdates(ctx context.Context) error {
 	// A webhook left by an earlier run in webhook mode would make every
 	// getUpdates fail with 409 Conflict.
 	if _, err := a.call(ctx, "deleteWebhook", nil); err != nil {
@@ -180,6 +204,8 @@ type dispatcher struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	h       *bot.Handler
+	elector PollElector // nil: this instance always polls
+	retry   time.Duration
 	queues  map[int64][]tgbotapi.Update // a chat is present while its worker runs
 	pending int
 	room    chan struct{} // closed and replaced when pending drops

@@ -97,7 +97,7 @@ func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 	select {
 	case v := <-ch:
 		return v
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second): // an event awaited, not a duration measured: generous for a loaded CI machine
 		t.Fatalf("timed out waiting for %s", what)
 		panic("unreachable")
 	}

@@ -1,0 +1,73 @@
+package bot
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// An instance's share of the global budget: a third of it sends a third as
+// many messages in the same time; a share of 0 holds every send until a
+// positive share comes.
+func TestPacerGlobalShare(t *testing.T) {
+	tests := []struct {
+		name  string
+		share float64
+		want  int // sends within 10 s at 30/s, burst 5
+	}{
+		{"whole", 1, 305},
+		{"third", 1.0 / 3, 101},
+		{"half", 0.5, 152},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := NewPacer(PaceLimits{Global: Rate{Count: 30, Per: time.Second, Burst: 5}}, nil)
+				p.SetGlobalShare(tt.share)
+				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+				defer cancel()
+				n := 0
+				for i := 0; p.Wait(ctx, string(rune('a'+i%26))+"chat", false) == nil; i++ {
+					n++
+				}
+				if n < tt.want-2 || n > tt.want {
+					t.Errorf("sent %d in 10 s at share %.2f, want %d", n, tt.share, tt.want)
+				}
+			})
+		})
+	}
+}
+
+func TestPacerShareZeroHolds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPacer(PaceLimits{Global: Rate{Count: 30, Per: time.Second, Burst: 5}}, nil)
+		p.SetGlobalShare(0)
+		sent := make(chan time.Time, 1)
+		start := time.Now()
+		go func() {
+			if err := p.Wait(t.Context(), "c", false); err == nil {
+				sent <- time.Now()
+			}
+		}()
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		select {
+		case <-sent:
+			t.Fatal("a send went out while held")
+		default:
+		}
+		p.SetGlobalShare(0.5)
+		if at := <-sent; at.Sub(start) != 3*time.Second {
+			t.Errorf("the held send went out %s after it asked, want when the share came (3s)", at.Sub(start))
+		}
+
+		// A held send gives up with its context.
+		p.SetGlobalShare(0)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		if err := p.Wait(ctx, "d", false); err == nil {
+			t.Error("Wait returned nil while held and its context ended")
+		}
+	})
+}
