@@ -25,9 +25,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +35,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/newsbot/newsbot/briefings"
+	"github.com/newsbot/newsbot/briefings/internal/schema"
 )
 
 // DB is a briefings.Store in one PostgreSQL database (in the schema the
@@ -96,7 +94,7 @@ func open(ctx context.Context, rawURL string, migrations fs.FS) (_ *DB, err erro
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
 	target := describe(cfg.ConnConfig)
-	steps, err := loadMigrations(migrations)
+	steps, err := schema.Load(migrations)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", target, err)
 	}
@@ -171,58 +169,13 @@ func newInstanceID() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-// migration is one schema step, from migrations/NNNN_name.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-var migrationName = regexp.MustCompile(`^([0-9]{4})_[a-z0-9_]+\.sql$`)
-
-// loadMigrations reads the steps in version order. Versions must run 1, 2, 3,
-// … without a gap, so a file lost in a merge is an error here rather than a
-// schema that silently lacks a table.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
-	}
-	var steps []migration
-	for _, e := range entries {
-		if e.IsDir() || path.Ext(e.Name()) != ".sql" {
-			continue
-		}
-		m := migrationName.FindStringSubmatch(e.Name())
-		if m == nil {
-			return nil, fmt.Errorf("migration %s: want a name like 0001_init.sql", e.Name())
-		}
-		version, _ := strconv.Atoi(m[1])
-		body, err := fs.ReadFile(fsys, e.Name())
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: %w", e.Name(), err)
-		}
-		steps = append(steps, migration{version: version, name: e.Name(), sql: string(body)})
-	}
-	slices.SortFunc(steps, func(a, b migration) int { return a.version - b.version })
-	for i, m := range steps {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: version %d, want %d (versions run from 1 without gaps)", m.name, m.version, i+1)
-		}
-	}
-	if len(steps) == 0 {
-		return nil, errors.New("no migrations")
-	}
-	return steps, nil
-}
-
 // migrate applies the steps the database has not seen, each in a transaction
 // of its own together with its schema_migrations row, so a failed step leaves
 // the schema at the step before it. The whole run holds a session advisory
 // lock on one connection: an instance starting while another migrates waits
 // for it, then finds the steps applied. Should the connection die, PostgreSQL
 // drops the lock with it.
-func (db *DB) migrate(ctx context.Context, steps []migration) (err error) {
+func (db *DB) migrate(ctx context.Context, steps []schema.Step) (err error) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -252,7 +205,7 @@ func (db *DB) migrate(ctx context.Context, steps []migration) (err error) {
 	)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	latest := steps[len(steps)-1].version
+	latest := steps[len(steps)-1].Version
 	var applied int
 	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&applied); err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -264,15 +217,15 @@ func (db *DB) migrate(ctx context.Context, steps []migration) (err error) {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			// Without arguments pgx sends the file as one simple-protocol
 			// query, which may hold many statements.
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-				m.version, m.name, db.now())
+				m.Version, m.Name, db.now())
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migrate: %s: %w", m.name, err)
+			return fmt.Errorf("migrate: %s: %w", m.Name, err)
 		}
 	}
 	return nil

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/newsbot/newsbot/briefings"
+	"github.com/newsbot/newsbot/briefings/internal/schema"
 	"github.com/newsbot/newsbot/briefings/storetest"
 )
 
@@ -130,13 +131,13 @@ func appliedVersions(t *testing.T, db *DB) []int {
 
 func embeddedVersions(t *testing.T) []int {
 	t.Helper()
-	steps, err := loadMigrations(migrationFiles(t))
+	steps, err := schema.Load(migrationFiles(t))
 	if err != nil {
 		t.Fatalf("embedded migrations: %v", err)
 	}
 	var vs []int
 	for _, m := range steps {
-		vs = append(vs, m.version)
+		vs = append(vs, m.Version)
 	}
 	return vs
 }
@@ -312,21 +313,6 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 	defer fixed.Close()
 	if diff := cmp.Diff(append(want, next), appliedVersions(t, fixed)); diff != "" {
 		t.Errorf("schema_migrations after the fix (-want +got):\n%s", diff)
-	}
-}
-
-func TestBadMigrationFiles(t *testing.T) {
-	cases := map[string]fstest.MapFS{
-		"gap":      {"0001_a.sql": {Data: []byte("SELECT 1;")}, "0003_c.sql": {Data: []byte("SELECT 1;")}},
-		"bad name": {"0001_a.sql": {Data: []byte("SELECT 1;")}, "2_b.sql": {Data: []byte("SELECT 1;")}},
-		"none":     {},
-	}
-	for name, fsys := range cases {
-		t.Run(name, func(t *testing.T) {
-			if _, err := loadMigrations(fsys); err == nil {
-				t.Errorf("loadMigrations accepted %v", fsys)
-			}
-		})
 	}
 }
 

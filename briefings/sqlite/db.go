@@ -18,15 +18,12 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"path"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/newsbot/newsbot/briefings"
+	"github.com/newsbot/newsbot/briefings/internal/schema"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -84,7 +81,7 @@ func open(ctx context.Context, dbPath string, readers int, migrations fs.FS) (_ 
 	if strings.TrimSpace(dbPath) == "" {
 		return nil, errors.New("sqlite: open: empty database path")
 	}
-	steps, err := loadMigrations(migrations)
+	steps, err := schema.Load(migrations)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", dbPath, err)
 	}
@@ -179,62 +176,17 @@ func openPool(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
 	return pool, nil
 }
 
-// migration is one schema step, from migrations/NNNN_name.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-var migrationName = regexp.MustCompile(`^([0-9]{4})_[a-z0-9_]+\.sql$`)
-
-// loadMigrations reads the steps in version order. Versions must run 1, 2, 3,
-// … without a gap, so a file lost in a merge is an error here rather than a
-// schema that silently lacks a table.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
-	}
-	var steps []migration
-	for _, e := range entries {
-		if e.IsDir() || path.Ext(e.Name()) != ".sql" {
-			continue
-		}
-		m := migrationName.FindStringSubmatch(e.Name())
-		if m == nil {
-			return nil, fmt.Errorf("migration %s: want a name like 0001_init.sql", e.Name())
-		}
-		version, _ := strconv.Atoi(m[1])
-		body, err := fs.ReadFile(fsys, e.Name())
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: %w", e.Name(), err)
-		}
-		steps = append(steps, migration{version: version, name: e.Name(), sql: string(body)})
-	}
-	slices.SortFunc(steps, func(a, b migration) int { return a.version - b.version })
-	for i, m := range steps {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: version %d, want %d (versions run from 1 without gaps)", m.name, m.version, i+1)
-		}
-	}
-	if len(steps) == 0 {
-		return nil, errors.New("no migrations")
-	}
-	return steps, nil
-}
-
 // migrate applies the steps the database has not seen, each in a transaction
 // of its own together with its schema_migrations row, so a failed step leaves
 // the schema at the step before it.
-func migrate(ctx context.Context, db *sql.DB, steps []migration, now func() time.Time) error {
+func migrate(ctx context.Context, db *sql.DB, steps []schema.Step, now func() time.Time) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		applied_at INTEGER NOT NULL
 	) STRICT`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	latest := steps[len(steps)-1].version
+	latest := steps[len(steps)-1].Version
 	var applied int
 	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&applied); err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -247,18 +199,18 @@ func migrate(ctx context.Context, db *sql.DB, steps []migration, now func() time
 			// Checked again inside the write transaction: another process
 			// may have applied it since the look above.
 			var done bool
-			err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.version).Scan(&done)
+			err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.Version).Scan(&done)
 			if err != nil || done {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, micros(now()))
+			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.Version, micros(now()))
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migrate: %s: %w", m.name, err)
+			return fmt.Errorf("migrate: %s: %w", m.Name, err)
 		}
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/newsbot/newsbot/briefings"
+	"github.com/newsbot/newsbot/briefings/internal/schema"
 	"github.com/newsbot/newsbot/briefings/storetest"
 )
 
@@ -149,13 +150,13 @@ func appliedVersions(t *testing.T, db *DB) []int {
 }
 
 func TestMigrationsApplyOnce(t *testing.T) {
-	embedded, err := loadMigrations(mustSub(t))
+	embedded, err := schema.Load(mustSub(t))
 	if err != nil {
 		t.Fatalf("embedded migrations: %v", err)
 	}
 	var want []int
 	for _, m := range embedded {
-		want = append(want, m.version)
+		want = append(want, m.Version)
 	}
 	path := filepath.Join(t.TempDir(), "newsbot.db")
 	for i := range 3 {
@@ -234,21 +235,6 @@ func TestSchemaNewerThanProgram(t *testing.T) {
 	_, err := Open(ctx, path)
 	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "9999") {
 		t.Errorf("Open of a newer schema = %v, want ErrSchemaTooNew naming version 9999", err)
-	}
-}
-
-func TestBadMigrationFiles(t *testing.T) {
-	cases := map[string]fstest.MapFS{
-		"gap":      {"0001_a.sql": {Data: []byte("SELECT 1;")}, "0003_c.sql": {Data: []byte("SELECT 1;")}},
-		"bad name": {"0001_a.sql": {Data: []byte("SELECT 1;")}, "2_b.sql": {Data: []byte("SELECT 1;")}},
-		"none":     {},
-	}
-	for name, fsys := range cases {
-		t.Run(name, func(t *testing.T) {
-			if _, err := loadMigrations(fsys); err == nil {
-				t.Errorf("loadMigrations accepted %v", fsys)
-			}
-		})
 	}
 }
 
