@@ -131,7 +131,7 @@ func (p *Pacer) Wait(ctx context.Context, chat string, group bool) error {
 		if !until.After(now) {
 			break
 		}
-		if err := sleepCtx(ctx, until.Sub(now)); err != nil {
+		if err := Sleep(ctx, until.Sub(now)); err != nil {
 			return err
 		}
 	}
@@ -221,7 +221,9 @@ func (p *Pacer) PauseAll(d time.Duration) {
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits for d, or until ctx ends (then it returns ctx's error): the
+// one blocking wait adapters and queues need, cancellable like every other.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"time"
+
+	"github.com/newsbot/newsbot/bot"
 )
 
 // Several instances of one bot: getUpdates admits one consumer (a second
@@ -66,7 +68,7 @@ func (a *Adapter) awaitLead(ctx context.Context, el PollElector, name string, re
 			a.log.Info("another instance long-polls getUpdates; this one delivers and stands by", "retry_every", retry)
 			waiting = true
 		}
-		if err := sleep(ctx, retry); err != nil {
+		if err := bot.Sleep(ctx, retry); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -188,7 +188,7 @@ func (a *Adapter) sendReply(ctx context.Context, chatID int64, msgs []Message) {
 				return
 			}
 			a.log.Debug("reply retried", "chat", chatID, "err", err, "in", wait)
-			if sleep(ctx, wait) != nil {
+			if bot.Sleep(ctx, wait) != nil {
 				return
 			}
 		}

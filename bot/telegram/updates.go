@@ -96,7 +96,7 @@ func (a *Adapter) pollUpdates(ctx context.Context) error {
 				backoff = time.Duration(apiErr.RetryAfter) * time.Second
 			}
 			a.log.Warn("getUpdates failed", "err", err, "retry_in", backoff)
-			if sleep(ctx, backoff) != nil {
+			if bot.Sleep(ctx, backoff) != nil {
 				return nil
 			}
 			continue
@@ -137,17 +137,6 @@ func nextBackoff(d time.Duration) time.Duration {
 		return 30 * time.Second
 	}
 	return min(2*d, 30*time.Second)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // RegisterHTTP serves the webhook path in webhook mode (nothing otherwise).
