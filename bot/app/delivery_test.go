@@ -1,11 +1,9 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,27 +12,9 @@ import (
 	"github.com/newsbot/newsbot/bot/app"
 )
 
-// deliveryOutput is a bytes.Buffer safe to read while Main writes to it.
-type deliveryOutput struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *deliveryOutput) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *deliveryOutput) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // waitFor waits until the output satisfies cond, failing after a generous
 // deadline; it asserts an event, not a duration.
-func waitFor(t *testing.T, out *deliveryOutput, what string, cond func(string) bool) {
+func waitFor(t *testing.T, out *lockedBuffer, what string, cond func(string) bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond(out.String()) {
@@ -56,7 +36,7 @@ func TestConsoleDailyBriefingEndToEnd(t *testing.T) {
 	var clock atomic.Int64
 	clock.Store(time.Date(2025, 7, 11, 6, 0, 0, 0, time.UTC).UnixNano())
 	pr, pw := io.Pipe()
-	var out, logs deliveryOutput
+	var out, logs lockedBuffer
 	m := app.NewMain(cfg, pr, &out, &logs)
 	m.Now = func() time.Time { return time.Unix(0, clock.Load()).UTC() }
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -118,7 +98,7 @@ func TestSecondProcessOnTheSameDatabaseRefuses(t *testing.T) {
 	}
 	pr, pw := io.Pipe()
 	defer pw.Close()
-	var out1 deliveryOutput
+	var out1 lockedBuffer
 	first := app.NewMain(cfg, pr, &out1, io.Discard)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -129,7 +109,7 @@ func TestSecondProcessOnTheSameDatabaseRefuses(t *testing.T) {
 
 	// Refused either at start (Run returns the error) or, until Main locks
 	// the store at start, when delivery begins (the error is logged).
-	var logs deliveryOutput
+	var logs lockedBuffer
 	idle, idleW := io.Pipe() // input that stays open: the console keeps serving
 	defer idleW.Close()
 	second := app.NewMain(cfg, idle, io.Discard, &logs)

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,24 +46,6 @@ func newDiscordWorld(t *testing.T) *discordWorld {
 	return w
 }
 
-// discordLogBuffer collects the bot's logs from its goroutines.
-type discordLogBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *discordLogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *discordLogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startDiscordBot runs the whole bot on the fake Discord until the test
 // ends, and waits until its slash commands are registered.
 func startDiscordBot(t *testing.T, w *discordWorld, env map[string]string) *app.Main {
@@ -76,7 +57,7 @@ func startDiscordBot(t *testing.T, w *discordWorld, env map[string]string) *app.
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &discordLogBuffer{}
+	logs := &lockedBuffer{}
 	m := app.NewMain(cfg, strings.NewReader(""), io.Discard, logs)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -31,24 +29,6 @@ const (
 
 // tgNow is the bot's clock: the sample feeds' news is current then.
 var tgNow = time.Date(2025, 7, 11, 18, 0, 0, 0, time.UTC)
-
-// lockedBuffer collects the logs Main writes from many goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func newTelegramFake(t testing.TB, opts telegramtest.Options) *telegramtest.Server {
 	t.Helper()
