@@ -18,8 +18,10 @@ import (
 
 	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/bot/console"
+	"github.com/newsbot/newsbot/bot/discord"
 	"github.com/newsbot/newsbot/bot/metrics"
 	"github.com/newsbot/newsbot/bot/sample"
+	"github.com/newsbot/newsbot/bot/telegram"
 	"github.com/newsbot/newsbot/briefings"
 	"github.com/newsbot/newsbot/briefings/feeds"
 	"github.com/newsbot/newsbot/briefings/summarize"
@@ -233,6 +235,17 @@ type HTTPRouter interface {
 	RegisterHTTP(mux *http.ServeMux)
 }
 
+// Readier is a platform that can tell whether it is connected to its
+// service (the Bot API answers, the gateway is up), for /readyz.
+type Readier interface {
+	Ready() error
+}
+
+var (
+	_ Readier = (*telegram.Adapter)(nil)
+	_ Readier = (*discord.Adapter)(nil)
+)
+
 // serveHTTP starts the listener on NEWSBOT_HTTP_ADDR with the platforms'
 // routes.
 func (m *Main) serveHTTP(ctx context.Context, platforms []bot.Platform) (*http.Server, error) {
@@ -256,6 +269,15 @@ func (m *Main) serveHTTP(ctx context.Context, platforms []bot.Platform) (*http.S
 		if !m.ready.Load() {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
+		}
+		for _, p := range platforms {
+			if r, ok := p.(Readier); ok {
+				if err := r.Ready(); err != nil {
+					m.Logger.Warn("not ready", "platform", string(p.Name()), "err", err)
+					http.Error(w, string(p.Name())+" not connected", http.StatusServiceUnavailable)
+					return
+				}
+			}
 		}
 		io.WriteString(w, "ready\n")
 	})

@@ -77,4 +77,18 @@ func TestOperatorEndpoints(t *testing.T) {
 			t.Error("a token shows in the metrics or the logs")
 		}
 	}
+
+	// Telegram goes away: the bot is alive but no longer ready.
+	srv.Close()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if code, body = get(t, base+"/readyz"); code == http.StatusServiceUnavailable {
+			break
+		}
+	}
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "telegram") {
+		t.Errorf("/readyz with the Bot API gone = %d %q, want 503 naming telegram", code, body)
+	}
+	if code, _ := get(t, base+"/healthz"); code != 200 {
+		t.Errorf("/healthz with the Bot API gone = %d, want 200: the process is alive", code)
+	}
 }

@@ -277,3 +277,28 @@ func TestHTTPInteractionDeferred(t *testing.T) {
 }
 
 func hexKey(w *world) string { return hex.EncodeToString(w.srv.PublicKey()) }
+
+// TestReadyFollowsTheGateway: on the gateway the adapter is ready once
+// connected and not after the connection drops; in HTTP interactions mode it
+// needs no connection.
+func TestReadyFollowsTheGateway(t *testing.T) {
+	w := newWorld(t, discordtest.Options{})
+	a := w.adapter(t, discord.Options{GuildID: w.guildID})
+	if a.Ready() == nil {
+		t.Error("ready before connecting")
+	}
+	w.serve(t, a, service(t), false)
+	waitReady := func(want bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for (a.Ready() == nil) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("Ready() = %v, want ready=%v", a.Ready(), want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitReady(true)
+	a.Session().Close()
+	waitReady(false)
+}

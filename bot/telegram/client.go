@@ -3,10 +3,12 @@ package telegram
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
@@ -79,22 +81,65 @@ type ctxClient struct {
 	ctx    context.Context
 	client *http.Client
 	redact redactor
+	health *reachability
 }
 
 func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
 	resp, err := c.client.Do(req.WithContext(c.ctx))
 	if err != nil {
-		return nil, c.redact.err(err)
+		err = c.redact.err(err)
+		if c.ctx.Err() == nil { // our own cancellation says nothing of the server
+			c.health.failed(err)
+		}
+		return nil, err
 	}
+	c.health.answered()
 	return resp, nil
 }
+
+// reachability remembers whether the Bot API answers: any HTTP answer, even
+// an error, shows it does; transport failures in a row show it does not.
+type reachability struct {
+	mu       sync.Mutex
+	failures int
+	last     error
+}
+
+// unreachableAfter is how many transport failures in a row make the adapter
+// not ready: one is a blip, three is an outage.
+const unreachableAfter = 3
+
+func (r *reachability) answered() {
+	r.mu.Lock()
+	r.failures, r.last = 0, nil
+	r.mu.Unlock()
+}
+
+func (r *reachability) failed(err error) {
+	r.mu.Lock()
+	r.failures++
+	r.last = err
+	r.mu.Unlock()
+}
+
+func (r *reachability) err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failures >= unreachableAfter {
+		return fmt.Errorf("telegram: the Bot API did not answer %d requests in a row: %w", r.failures, r.last)
+	}
+	return nil
+}
+
+// Ready reports whether the Bot API answers, for readiness probes.
+func (a *Adapter) Ready() error { return a.health.err() }
 
 // api returns a library client whose requests run under ctx. The library's
 // BotAPI holds no connection state, so one per call costs an allocation.
 func (a *Adapter) api(ctx context.Context) *tgbotapi.BotAPI {
 	api := &tgbotapi.BotAPI{
 		Token:  a.token,
-		Client: ctxClient{ctx: ctx, client: a.httpClient, redact: a.redact},
+		Client: ctxClient{ctx: ctx, client: a.httpClient, redact: a.redact, health: &a.health},
 		Self:   a.self,
 	}
 	api.SetAPIEndpoint(a.endpoint)

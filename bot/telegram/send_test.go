@@ -410,3 +410,31 @@ func TestPermanentErrorsAreRejections(t *testing.T) {
 		}
 	}
 }
+
+// TestReadyFollowsTheBotAPI: the adapter is ready while the Bot API answers
+// (even with errors), and not after several requests in a row got no answer;
+// the reason never shows the token.
+func TestReadyFollowsTheBotAPI(t *testing.T) {
+	srv := newFake(t, telegramtest.Options{})
+	must(t, srv.AddPrivateChat(7, "Ann"))
+	a, _ := newAdapter(t, srv, Options{})
+	if err := a.Ready(); err != nil {
+		t.Fatalf("Ready after New: %v", err)
+	}
+	// An error answer is still an answer.
+	if err := a.Send(testContext(t), tgChat(404), RenderText("hello")[0]); err == nil {
+		t.Fatal("send to an unknown chat succeeded")
+	}
+	if err := a.Ready(); err != nil {
+		t.Errorf("Ready after a 400: %v", err)
+	}
+	srv.Close()
+	for range unreachableAfter {
+		a.Send(testContext(t), tgChat(7), RenderText("hello")[0])
+	}
+	err := a.Ready()
+	if err == nil {
+		t.Fatal("Ready with the Bot API gone")
+	}
+	checkNoToken(t, "Ready's error", err)
+}

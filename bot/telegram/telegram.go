@@ -99,6 +99,7 @@ type Adapter struct {
 	webhookSecret string
 
 	updates *dispatcher
+	health  reachability
 }
 
 var _ bot.Platform = (*Adapter)(nil)
