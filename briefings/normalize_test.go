@@ -83,3 +83,34 @@ func FuzzNormalizeLink(f *testing.F) {
 		}
 	})
 }
+
+// TestFilterUnseen is the dedup rule both stores apply after their look-up:
+// stored keys drop an item, so does a key an earlier item of the batch has,
+// and an item with no key at all.
+func TestFilterUnseen(t *testing.T) {
+	items := []Item{
+		{Link: "https://a.example/1", Title: "One", Text: "First story."},
+		{Link: "https://a.example/1?utm_source=rss", Title: "One again", Text: "Retitled."}, // same link as #0
+		{Link: "https://b.example/x", Title: "One", Text: "First story."},                 // same content as #0
+		{Link: "https://c.example/stored", Title: "Two", Text: "Stored before."},
+		{Title: "   ", Text: "!!!"},                                       // no link, no words: no key
+		{Title: "Three", Text: "Only content, no link."},                  // content key only
+		{Link: "https://d.example/3", Title: "Four", Text: "A new story."}, // new
+	}
+	keys, links, contents := BatchKeys(items)
+	if !keys[5].Known() || keys[5].Link != "" || keys[4].Known() {
+		t.Errorf("keys: %+v", keys)
+	}
+	if len(links) != 5 || len(contents) != 6 {
+		t.Errorf("batch keys: %d links, %d contents", len(links), len(contents))
+	}
+	seenLink := map[string]bool{NormalizeLink("https://c.example/stored"): true}
+	got := FilterUnseen(items, keys, seenLink, map[string]bool{})
+	var titles []string
+	for _, it := range got {
+		titles = append(titles, it.Title)
+	}
+	if want := "One,Three,Four"; strings.Join(titles, ",") != want {
+		t.Errorf("kept %q, want %s", titles, want)
+	}
+}

@@ -11,26 +11,6 @@ import (
 	"github.com/newsbot/newsbot/briefings"
 )
 
-// itemKeys is how the store knows an item. A key is "" when the item lacks
-// what it is made of: no link, or a title and text without a word (every such
-// item would share one content hash, and one would hide all the others).
-type itemKeys struct {
-	link, content string
-}
-
-// keysOf returns the keys of an item; noContent is briefings.ContentHash("", "").
-func keysOf(it briefings.Item, noContent string) itemKeys {
-	k := itemKeys{link: it.LinkKey(), content: it.ContentKey()}
-	if k.content == noContent {
-		k.content = ""
-	}
-	return k
-}
-
-// known reports whether an item has any key at all. One without is dropped:
-// nothing could ever tell it was seen before.
-func (k itemKeys) known() bool { return k.link != "" || k.content != "" }
-
 // nullable is a key as a query argument: NULL when there is none.
 func nullable(s string) any {
 	if s == "" {
@@ -47,19 +27,7 @@ func (db *DB) UnseenItems(ctx context.Context, items []briefings.Item) ([]briefi
 	if len(items) == 0 {
 		return nil, nil
 	}
-	noContent := briefings.ContentHash("", "")
-	keys := make([]itemKeys, len(items))
-	linkKeys := make([]string, 0, len(items))
-	contentKeys := make([]string, 0, len(items))
-	for i, it := range items {
-		keys[i] = keysOf(it, noContent)
-		if keys[i].link != "" {
-			linkKeys = append(linkKeys, keys[i].link)
-		}
-		if keys[i].content != "" {
-			contentKeys = append(contentKeys, keys[i].content)
-		}
-	}
+	keys, linkKeys, contentKeys := briefings.BatchKeys(items)
 
 	// One statement for the whole batch, whatever its size: the keys travel
 	// as two arrays, each probed against its unique index.
@@ -87,22 +55,7 @@ func (db *DB) UnseenItems(ctx context.Context, items []briefings.Item) ([]briefi
 		return nil, fmt.Errorf("postgres: unseen items: %w", err)
 	}
 
-	var out []briefings.Item
-	for i, it := range items {
-		k := keys[i]
-		if !k.known() || k.link != "" && seenLink[k.link] || k.content != "" && seenContent[k.content] {
-			continue
-		}
-		out = append(out, it)
-		// A later item of the batch with either key is the same article.
-		if k.link != "" {
-			seenLink[k.link] = true
-		}
-		if k.content != "" {
-			seenContent[k.content] = true
-		}
-	}
-	return out, nil
+	return briefings.FilterUnseen(items, keys, seenLink, seenContent), nil
 }
 
 // RecentStories returns the stories updated at or after since, newest Updated
@@ -212,7 +165,7 @@ func (db *DB) SaveStories(ctx context.Context, changes []briefings.StoryChange) 
 	var ids []int64
 	err := db.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		ids = make([]int64, len(changes)) // afresh on every attempt
-		s := storySaver{tx: tx, noContent: briefings.ContentHash("", ""), now: db.now()}
+		s := storySaver{tx: tx, now: db.now()}
 		var err error
 		for i, ch := range changes {
 			if ch.StoryID == 0 {
@@ -238,10 +191,9 @@ func (db *DB) SaveStories(ctx context.Context, changes []briefings.StoryChange) 
 
 // storySaver is one SaveStories transaction under way.
 type storySaver struct {
-	tx        pgx.Tx
-	noContent string
-	now       time.Time
-	changed   bool // whether anything was written that a reader would see
+	tx      pgx.Tx
+	now     time.Time
+	changed bool // whether anything was written that a reader would see
 }
 
 func (s *storySaver) create(ctx context.Context, ch briefings.StoryChange) (int64, error) {
@@ -299,15 +251,15 @@ func (s *storySaver) addItems(ctx context.Context, storyID int64, items []briefi
 	batch := &pgx.Batch{}
 	var queued []briefings.Item
 	for _, it := range items {
-		k := keysOf(it, s.noContent)
-		if !k.known() {
+		k := it.Keys()
+		if !k.Known() {
 			continue
 		}
 		batch.Queue(`
 			INSERT INTO items (story_id, feed_url, guid, link, link_key, content_key, title, text, outlet, published, ingested_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT DO NOTHING`,
-			storyID, it.FeedURL, it.GUID, it.Link, nullable(k.link), nullable(k.content), it.Title, it.Text, it.Outlet, it.Published, s.now)
+			storyID, it.FeedURL, it.GUID, it.Link, nullable(k.Link), nullable(k.Content), it.Title, it.Text, it.Outlet, it.Published, s.now)
 		queued = append(queued, it)
 	}
 	if len(queued) == 0 {

@@ -11,26 +11,6 @@ import (
 	"github.com/newsbot/newsbot/briefings"
 )
 
-// itemKeys is how the store knows an item. A key is "" when the item lacks
-// what it is made of: no link, or a title and text without a word (every such
-// item would share one content hash, and one would hide all the others).
-type itemKeys struct {
-	link, content string
-}
-
-// keysOf returns the keys of an item; noContent is briefings.ContentHash("", "").
-func keysOf(it briefings.Item, noContent string) itemKeys {
-	k := itemKeys{link: it.LinkKey(), content: it.ContentKey()}
-	if k.content == noContent {
-		k.content = ""
-	}
-	return k
-}
-
-// known reports whether an item has any key at all. One without is dropped:
-// nothing could ever tell it was seen before.
-func (k itemKeys) known() bool { return k.link != "" || k.content != "" }
-
 func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // UnseenItems returns the items, in their order, whose LinkKey and ContentKey
@@ -41,19 +21,7 @@ func (db *DB) UnseenItems(ctx context.Context, items []briefings.Item) ([]briefi
 	if len(items) == 0 {
 		return nil, nil
 	}
-	noContent := briefings.ContentHash("", "")
-	keys := make([]itemKeys, len(items))
-	linkKeys := make([]string, 0, len(items))
-	contentKeys := make([]string, 0, len(items))
-	for i, it := range items {
-		keys[i] = keysOf(it, noContent)
-		if keys[i].link != "" {
-			linkKeys = append(linkKeys, keys[i].link)
-		}
-		if keys[i].content != "" {
-			contentKeys = append(contentKeys, keys[i].content)
-		}
-	}
+	keys, linkKeys, contentKeys := briefings.BatchKeys(items)
 	linkJSON, err := json.Marshal(linkKeys)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: unseen items: %w", err)
@@ -91,22 +59,7 @@ func (db *DB) UnseenItems(ctx context.Context, items []briefings.Item) ([]briefi
 		return nil, fmt.Errorf("sqlite: unseen items: %w", err)
 	}
 
-	var out []briefings.Item
-	for i, it := range items {
-		k := keys[i]
-		if !k.known() || k.link != "" && seenLink[k.link] || k.content != "" && seenContent[k.content] {
-			continue
-		}
-		out = append(out, it)
-		// A later item of the batch with either key is the same article.
-		if k.link != "" {
-			seenLink[k.link] = true
-		}
-		if k.content != "" {
-			seenContent[k.content] = true
-		}
-	}
-	return out, nil
+	return briefings.FilterUnseen(items, keys, seenLink, seenContent), nil
 }
 
 // RecentStories returns the stories updated at or after since, newest Updated
@@ -235,7 +188,7 @@ func (db *DB) SaveStories(ctx context.Context, changes []briefings.StoryChange) 
 			return err
 		}
 		defer insertItem.Close()
-		s := storySaver{tx: tx, insertItem: insertItem, noContent: briefings.ContentHash("", ""), now: micros(db.now())}
+		s := storySaver{tx: tx, insertItem: insertItem, now: micros(db.now())}
 		for i, ch := range changes {
 			if ch.StoryID == 0 {
 				ids[i], err = s.create(ctx, ch, summaries[i])
@@ -262,7 +215,6 @@ func (db *DB) SaveStories(ctx context.Context, changes []briefings.StoryChange) 
 type storySaver struct {
 	tx         *sql.Tx
 	insertItem *sql.Stmt
-	noContent  string
 	now        int64
 	changed    bool // whether anything was written that a reader would see
 }
@@ -327,11 +279,11 @@ func (s *storySaver) update(ctx context.Context, ch briefings.StoryChange, summa
 func (s *storySaver) addItems(ctx context.Context, storyID int64, items []briefings.Item) (int, error) {
 	added := 0
 	for _, it := range items {
-		k := keysOf(it, s.noContent)
-		if !k.known() {
+		k := it.Keys()
+		if !k.Known() {
 			continue
 		}
-		res, err := s.insertItem.ExecContext(ctx, storyID, it.FeedURL, it.GUID, it.Link, nullable(k.link), nullable(k.content),
+		res, err := s.insertItem.ExecContext(ctx, storyID, it.FeedURL, it.GUID, it.Link, nullable(k.Link), nullable(k.Content),
 			it.Title, it.Text, it.Outlet, micros(it.Published), s.now)
 		if err != nil {
 			return added, fmt.Errorf("item %s: %w", it.Link, err)
