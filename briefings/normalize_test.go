@@ -91,10 +91,10 @@ func TestFilterUnseen(t *testing.T) {
 	items := []Item{
 		{Link: "https://a.example/1", Title: "One", Text: "First story."},
 		{Link: "https://a.example/1?utm_source=rss", Title: "One again", Text: "Retitled."}, // same link as #0
-		{Link: "https://b.example/x", Title: "One", Text: "First story."},                 // same content as #0
+		{Link: "https://b.example/x", Title: "One", Text: "First story."},                   // same content as #0
 		{Link: "https://c.example/stored", Title: "Two", Text: "Stored before."},
-		{Title: "   ", Text: "!!!"},                                       // no link, no words: no key
-		{Title: "Three", Text: "Only content, no link."},                  // content key only
+		{Title: "   ", Text: "!!!"},                                        // no link, no words: no key
+		{Title: "Three", Text: "Only content, no link."},                   // content key only
 		{Link: "https://d.example/3", Title: "Four", Text: "A new story."}, // new
 	}
 	keys, links, contents := BatchKeys(items)
