@@ -255,30 +255,6 @@ func retryable(err error) bool {
 // throughout, for reads that take more than one query.
 var snapshot = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 
-// checkTimes reports the first time a store cannot keep. Stored times lie in
-// years 1–9999 (UTC), as in the SQLite store: wide enough for any real date
-// and for the zero time.Time, narrow enough for every driver and RFC 3339.
-func checkTimes(ts ...time.Time) error {
-	for _, t := range ts {
-		if y := t.UTC().Year(); y < 1 || y > 9999 {
-			return fmt.Errorf("time %s is outside years 1–9999", t.Format(time.RFC3339))
-		}
-	}
-	return nil
-}
-
-// queryTime is a bound in a query, which may lie outside the years a store
-// keeps: it is clamped to them, which selects the same rows.
-func queryTime(t time.Time) time.Time {
-	switch y := t.UTC().Year(); {
-	case y < 1:
-		return time.Time{}
-	case y > 9999:
-		return time.Date(10000, time.January, 1, 0, 0, 0, 0, time.UTC)
-	}
-	return t
-}
-
 // utc returns times as read from the database in UTC, as the SQLite store
 // does; pgx gives them in the local zone. The zero time comes back as the
 // zero time.Time.

@@ -27,7 +27,7 @@ func (db *DB) ClaimDue(ctx context.Context, req briefings.ClaimRequest) ([]brief
 	if req.Limit <= 0 {
 		return nil, nil
 	}
-	if err := checkTimes(req.LeaseUntil); err != nil {
+	if err := briefings.CheckStoreTimes(req.LeaseUntil); err != nil {
 		return nil, fmt.Errorf("postgres: claim due: lease: %w", err)
 	}
 	if err := checkText(req.Owner); err != nil {
@@ -44,7 +44,7 @@ func (db *DB) ClaimDue(ctx context.Context, req briefings.ClaimRequest) ([]brief
 		UPDATE subscriptions s SET claim_owner = $1, claim_until = $2
 		FROM due WHERE s.id = due.id
 		RETURNING s.`+strings.ReplaceAll(subscriptionColumns, ", ", ", s."),
-		req.Owner, req.LeaseUntil, string(req.Platform), queryTime(req.Now), req.Limit)
+		req.Owner, req.LeaseUntil, string(req.Platform), briefings.ClampStoreTime(req.Now), req.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim due: %w", err)
 	}
@@ -67,7 +67,7 @@ func (db *DB) RenewClaims(ctx context.Context, owner string, until time.Time) (i
 	if owner == "" {
 		return 0, errors.New("postgres: renew claims: empty owner")
 	}
-	if err := checkTimes(until); err != nil {
+	if err := briefings.CheckStoreTimes(until); err != nil {
 		return 0, fmt.Errorf("postgres: renew claims: %w", err)
 	}
 	tag, err := db.pool.Exec(ctx, `UPDATE subscriptions SET claim_until = $1 WHERE claim_owner = $2 AND claim_owner <> ''`, until, owner)
@@ -91,7 +91,7 @@ func (db *DB) ReleaseClaims(ctx context.Context, owner string) error {
 
 // DeferClaim implements briefings.DeliveryStore.
 func (db *DB) DeferClaim(ctx context.Context, owner string, subscriptionID int64, until time.Time) error {
-	if err := checkTimes(until); err != nil {
+	if err := briefings.CheckStoreTimes(until); err != nil {
 		return fmt.Errorf("postgres: defer claim %d: %w", subscriptionID, err)
 	}
 	tag, err := db.pool.Exec(ctx, `UPDATE subscriptions SET claim_owner = '', claim_until = $1 WHERE id = $2 AND claim_owner = $3 AND claim_owner <> ''`,
@@ -157,10 +157,7 @@ func (db *DB) LastDelivery(ctx context.Context, subscriptionID int64) (briefings
 
 // StartDelivery implements briefings.DeliveryStore.
 func (db *DB) StartDelivery(ctx context.Context, owner string, d briefings.Delivery) (briefings.Delivery, bool, error) {
-	if d.LocalDate == "" {
-		return briefings.Delivery{}, false, fmt.Errorf("postgres: start delivery %d: empty local date", d.SubscriptionID)
-	}
-	if err := checkTimes(d.Due, d.Since, d.ComposedAt, d.CreatedAt, d.Briefing.GeneratedAt); err != nil {
+	if err := d.Validate(); err != nil {
 		return briefings.Delivery{}, false, fmt.Errorf("postgres: start delivery %d %s: %w", d.SubscriptionID, d.LocalDate, err)
 	}
 	if err := checkText(append([]string{d.LocalDate}, briefingText(d.Briefing)...)...); err != nil {
@@ -222,13 +219,7 @@ func (db *DB) RecordProgress(ctx context.Context, owner string, subscriptionID i
 // FinishDelivery implements briefings.DeliveryStore. The error text is stored
 // with any byte PostgreSQL refuses replaced: the outcome is always recorded.
 func (db *DB) FinishDelivery(ctx context.Context, owner string, r briefings.DeliveryResult) error {
-	if !r.State.Finished() {
-		return fmt.Errorf("postgres: finish delivery %d %s: state %q is not final", r.SubscriptionID, r.LocalDate, r.State)
-	}
-	if r.LocalDate == "" {
-		return fmt.Errorf("postgres: finish delivery %d: empty local date", r.SubscriptionID)
-	}
-	if err := checkTimes(r.Due, r.NextDue, r.FinishedAt); err != nil {
+	if err := r.Validate(); err != nil {
 		return fmt.Errorf("postgres: finish delivery %d %s: %w", r.SubscriptionID, r.LocalDate, err)
 	}
 	if err := checkText(r.LocalDate); err != nil {
@@ -264,7 +255,7 @@ func (db *DB) FinishDelivery(ctx context.Context, owner string, r briefings.Deli
 
 // PruneDeliveries implements briefings.DeliveryStore.
 func (db *DB) PruneDeliveries(ctx context.Context, before time.Time) (int, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM deliveries WHERE created_at < $1 AND state <> 'pending'`, queryTime(before))
+	tag, err := db.pool.Exec(ctx, `DELETE FROM deliveries WHERE created_at < $1 AND state <> 'pending'`, briefings.ClampStoreTime(before))
 	if err != nil {
 		return 0, fmt.Errorf("postgres: prune deliveries: %w", err)
 	}
@@ -368,7 +359,7 @@ func (sb storedBriefing) briefing() briefings.Briefing {
 // NextDueAfter implements briefings.DeliveryStore.
 func (db *DB) NextDueAfter(ctx context.Context, after time.Time) (time.Time, bool, error) {
 	var next *time.Time
-	err := db.pool.QueryRow(ctx, `SELECT min(next_due) FROM subscriptions WHERE active AND next_due > $1`, queryTime(after)).Scan(&next)
+	err := db.pool.QueryRow(ctx, `SELECT min(next_due) FROM subscriptions WHERE active AND next_due > $1`, briefings.ClampStoreTime(after)).Scan(&next)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("postgres: next due: %w", err)
 	}

@@ -35,7 +35,7 @@ func (db *DB) ClaimDueSources(ctx context.Context, owner string, now, leaseUntil
 	if limit <= 0 {
 		return nil, nil
 	}
-	if err := checkTimes(leaseUntil); err != nil {
+	if err := briefings.CheckStoreTimes(leaseUntil); err != nil {
 		return nil, fmt.Errorf("postgres: claim due sources: lease: %w", err)
 	}
 	if err := checkText(owner); err != nil {
@@ -52,7 +52,7 @@ func (db *DB) ClaimDueSources(ctx context.Context, owner string, now, leaseUntil
 		UPDATE sources s SET claim_owner = $1, claim_until = $2
 		FROM due WHERE s.id = due.id
 		RETURNING s.url, s.title, s.etag, s.last_modified, s.last_fetched_at, s.last_error, s.failures, s.next_fetch_at, s.id`,
-		owner, leaseUntil, queryTime(now), limit)
+		owner, leaseUntil, briefings.ClampStoreTime(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim due sources: %w", err)
 	}

@@ -69,7 +69,7 @@ func (db *DB) RemoveSource(ctx context.Context, url string) error {
 // briefings.ErrNotFound when it is not listed. LastError is stored with any
 // byte PostgreSQL refuses replaced, so a failure is always recorded.
 func (db *DB) SaveSourceState(ctx context.Context, src briefings.Source) error {
-	if err := checkTimes(src.LastFetchedAt, src.NextFetchAt); err != nil {
+	if err := briefings.CheckStoreTimes(src.LastFetchedAt, src.NextFetchAt); err != nil {
 		return fmt.Errorf("postgres: save source state %s: %w", src.URL, err)
 	}
 	if err := checkText(src.Title, src.ETag, src.LastModified); err != nil {

@@ -90,7 +90,7 @@ func recentStories(ctx context.Context, tx pgx.Tx, since time.Time, limit int) (
 		SELECT id, headline, summary, first_seen, updated
 		FROM stories WHERE updated >= $1
 		ORDER BY updated DESC, id DESC LIMIT $2`,
-		queryTime(since), limit)
+		briefings.ClampStoreTime(since), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -143,14 +143,14 @@ func loadItems(ctx context.Context, tx pgx.Tx, stories []briefings.Story) error 
 // taken in opposite orders, PostgreSQL aborts one and it is run again.
 func (db *DB) SaveStories(ctx context.Context, changes []briefings.StoryChange) ([]int64, error) {
 	for i, ch := range changes {
-		if err := checkTimes(ch.FirstSeen, ch.Updated); err != nil {
+		if err := briefings.CheckStoreTimes(ch.FirstSeen, ch.Updated); err != nil {
 			return nil, fmt.Errorf("postgres: save stories: change %d: %w", i, err)
 		}
 		if err := checkText(append([]string{ch.Headline}, ch.Summary...)...); err != nil {
 			return nil, fmt.Errorf("postgres: save stories: change %d: %w", i, err)
 		}
 		for j, it := range ch.NewItems {
-			if err := checkTimes(it.Published); err != nil {
+			if err := briefings.CheckStoreTimes(it.Published); err != nil {
 				return nil, fmt.Errorf("postgres: save stories: change %d: item %d: %w", i, j, err)
 			}
 			if err := checkText(it.FeedURL, it.GUID, it.Link, it.Title, it.Text, it.Outlet); err != nil {

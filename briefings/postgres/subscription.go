@@ -58,19 +58,12 @@ func (db *DB) SaveSubscription(ctx context.Context, sub briefings.Subscription) 
 	return sub, nil
 }
 
-// checkSubscription rejects what the schema would, with a reason a person
-// can act on rather than a constraint name.
+// checkSubscription is Validate plus the text PostgreSQL cannot store.
 func checkSubscription(sub briefings.Subscription) error {
-	if sub.Chat.Platform == "" || sub.Chat.ID == "" {
-		return errors.New("chat needs a platform and an id")
-	}
-	if sub.At < 0 || sub.At >= 24*60 {
-		return fmt.Errorf("time of day %d minutes is outside 00:00–23:59", int(sub.At))
-	}
-	if err := checkText(append(append([]string{string(sub.Chat.Platform), sub.Chat.ID, sub.Zone}, sub.Topics.Include...), sub.Topics.Exclude...)...); err != nil {
+	if err := sub.Validate(); err != nil {
 		return err
 	}
-	return checkTimes(sub.NextDue, sub.LastDeliveredAt, sub.CreatedAt)
+	return checkText(append(append([]string{string(sub.Chat.Platform), sub.Chat.ID, sub.Zone}, sub.Topics.Include...), sub.Topics.Exclude...)...)
 }
 
 func scanSubscription(row pgx.Row) (briefings.Subscription, error) {
@@ -135,7 +128,7 @@ func (db *DB) CountSubscriptions(ctx context.Context, now time.Time, overdueAfte
 	rows, err := db.pool.Query(ctx, `
 		SELECT platform, count(*), count(*) FILTER (WHERE next_due <= $1), count(*) FILTER (WHERE next_due <= $2)
 		FROM subscriptions WHERE active GROUP BY platform ORDER BY platform`,
-		queryTime(now), queryTime(now.Add(-overdueAfter)))
+		briefings.ClampStoreTime(now), briefings.ClampStoreTime(now.Add(-overdueAfter)))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: count subscriptions: %w", err)
 	}

@@ -232,32 +232,12 @@ func inTx(ctx context.Context, pool *sql.DB, fn func(tx *sql.Tx) error) error {
 // Times are stored as microseconds since the Unix epoch: the precision
 // PostgreSQL keeps too, and a range that holds the zero time.Time.
 
-// checkTimes reports the first time a store cannot keep. Stored times lie in
-// years 1–9999 (UTC): wide enough for any real date and for the zero
-// time.Time, narrow enough for every driver and for RFC 3339.
-func checkTimes(ts ...time.Time) error {
-	for _, t := range ts {
-		if y := t.UTC().Year(); y < 1 || y > 9999 {
-			return fmt.Errorf("time %s is outside years 1–9999", t.Format(time.RFC3339))
-		}
-	}
-	return nil
-}
-
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // fromMicros is the inverse of micros, in UTC: the zero time.Time comes back
 // as the zero time.Time.
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
-// queryMicros is micros for a bound in a query, which may lie outside the
-// years a store keeps: it is clamped to them, which selects the same rows.
-func queryMicros(t time.Time) int64 {
-	switch y := t.UTC().Year(); {
-	case y < 1:
-		return micros(time.Time{})
-	case y > 9999:
-		return micros(time.Date(10000, time.January, 1, 0, 0, 0, 0, time.UTC))
-	}
-	return micros(t)
-}
+// queryMicros is micros for a bound in a query, clamped to the years a store
+// keeps.
+func queryMicros(t time.Time) int64 { return micros(briefings.ClampStoreTime(t)) }

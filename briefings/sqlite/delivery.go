@@ -34,7 +34,7 @@ func (db *DB) ClaimDue(ctx context.Context, req briefings.ClaimRequest) ([]brief
 	if req.Limit <= 0 {
 		return nil, nil
 	}
-	if err := checkTimes(req.LeaseUntil); err != nil {
+	if err := briefings.CheckStoreTimes(req.LeaseUntil); err != nil {
 		return nil, fmt.Errorf("sqlite: claim due: lease: %w", err)
 	}
 	rows, err := db.write.QueryContext(ctx, `
@@ -86,7 +86,7 @@ func (db *DB) RenewClaims(ctx context.Context, owner string, until time.Time) (i
 	if owner == "" {
 		return 0, errors.New("sqlite: renew claims: empty owner")
 	}
-	if err := checkTimes(until); err != nil {
+	if err := briefings.CheckStoreTimes(until); err != nil {
 		return 0, fmt.Errorf("sqlite: renew claims: %w", err)
 	}
 	res, err := db.write.ExecContext(ctx, `UPDATE subscriptions SET claim_until = ? WHERE claim_owner = ? AND claim_owner <> ''`,
@@ -112,7 +112,7 @@ func (db *DB) ReleaseClaims(ctx context.Context, owner string) error {
 
 // DeferClaim implements briefings.DeliveryStore.
 func (db *DB) DeferClaim(ctx context.Context, owner string, subscriptionID int64, until time.Time) error {
-	if err := checkTimes(until); err != nil {
+	if err := briefings.CheckStoreTimes(until); err != nil {
 		return fmt.Errorf("sqlite: defer claim %d: %w", subscriptionID, err)
 	}
 	res, err := db.write.ExecContext(ctx, `UPDATE subscriptions SET claim_owner = '', claim_until = ? WHERE id = ? AND claim_owner = ? AND claim_owner <> ''`,
@@ -176,10 +176,7 @@ func (db *DB) LastDelivery(ctx context.Context, subscriptionID int64) (briefings
 
 // StartDelivery implements briefings.DeliveryStore.
 func (db *DB) StartDelivery(ctx context.Context, owner string, d briefings.Delivery) (briefings.Delivery, bool, error) {
-	if d.LocalDate == "" {
-		return briefings.Delivery{}, false, fmt.Errorf("sqlite: start delivery %d: empty local date", d.SubscriptionID)
-	}
-	if err := checkTimes(d.Due, d.Since, d.ComposedAt, d.CreatedAt, d.Briefing.GeneratedAt); err != nil {
+	if err := d.Validate(); err != nil {
 		return briefings.Delivery{}, false, fmt.Errorf("sqlite: start delivery %d %s: %w", d.SubscriptionID, d.LocalDate, err)
 	}
 	ids, err := json.Marshal(storyIDs(d.StoryIDs))
@@ -243,13 +240,7 @@ func (db *DB) RecordProgress(ctx context.Context, owner string, subscriptionID i
 
 // FinishDelivery implements briefings.DeliveryStore.
 func (db *DB) FinishDelivery(ctx context.Context, owner string, r briefings.DeliveryResult) error {
-	if !r.State.Finished() {
-		return fmt.Errorf("sqlite: finish delivery %d %s: state %q is not final", r.SubscriptionID, r.LocalDate, r.State)
-	}
-	if r.LocalDate == "" {
-		return fmt.Errorf("sqlite: finish delivery %d: empty local date", r.SubscriptionID)
-	}
-	if err := checkTimes(r.Due, r.NextDue, r.FinishedAt); err != nil {
+	if err := r.Validate(); err != nil {
 		return fmt.Errorf("sqlite: finish delivery %d %s: %w", r.SubscriptionID, r.LocalDate, err)
 	}
 	err := inTx(ctx, db.write, func(tx *sql.Tx) error {

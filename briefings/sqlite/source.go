@@ -75,7 +75,7 @@ func (db *DB) RemoveSource(ctx context.Context, url string) error {
 // SaveSourceState overwrites the fetch state of a listed feed;
 // briefings.ErrNotFound when it is not listed.
 func (db *DB) SaveSourceState(ctx context.Context, src briefings.Source) error {
-	if err := checkTimes(src.LastFetchedAt, src.NextFetchAt); err != nil {
+	if err := briefings.CheckStoreTimes(src.LastFetchedAt, src.NextFetchAt); err != nil {
 		return fmt.Errorf("sqlite: save source state %s: %w", src.URL, err)
 	}
 	res, err := db.write.ExecContext(ctx, `

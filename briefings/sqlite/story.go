@@ -161,11 +161,11 @@ func loadItems(ctx context.Context, tx *sql.Tx, stories []briefings.Story) error
 func (db *DB) SaveStories(ctx context.Context, changes []briefings.StoryChange) ([]int64, error) {
 	summaries := make([]string, len(changes))
 	for i, ch := range changes {
-		if err := checkTimes(ch.FirstSeen, ch.Updated); err != nil {
+		if err := briefings.CheckStoreTimes(ch.FirstSeen, ch.Updated); err != nil {
 			return nil, fmt.Errorf("sqlite: save stories: change %d: %w", i, err)
 		}
 		for j, it := range ch.NewItems {
-			if err := checkTimes(it.Published); err != nil {
+			if err := briefings.CheckStoreTimes(it.Published); err != nil {
 				return nil, fmt.Errorf("sqlite: save stories: change %d: item %d: %w", i, j, err)
 			}
 		}

@@ -32,7 +32,7 @@ func (db *DB) GetSubscription(ctx context.Context, chat briefings.ChatRef) (brie
 // as given (sub.ID is ignored: the chat names the subscription), and returns
 // it with its ID, which stays the same across replacements.
 func (db *DB) SaveSubscription(ctx context.Context, sub briefings.Subscription) (briefings.Subscription, error) {
-	if err := checkSubscription(sub); err != nil {
+	if err := sub.Validate(); err != nil {
 		return briefings.Subscription{}, fmt.Errorf("sqlite: save subscription %s: %w", sub.Chat, err)
 	}
 	topics, err := json.Marshal(topicsJSON(sub.Topics))
@@ -58,18 +58,6 @@ func (db *DB) SaveSubscription(ctx context.Context, sub briefings.Subscription) 
 		return briefings.Subscription{}, fmt.Errorf("sqlite: save subscription %s: %w", sub.Chat, err)
 	}
 	return sub, nil
-}
-
-// checkSubscription rejects what the schema would, with a reason a person
-// can act on rather than a constraint name.
-func checkSubscription(sub briefings.Subscription) error {
-	if sub.Chat.Platform == "" || sub.Chat.ID == "" {
-		return errors.New("chat needs a platform and an id")
-	}
-	if sub.At < 0 || sub.At >= 24*60 {
-		return fmt.Errorf("time of day %d minutes is outside 00:00–23:59", int(sub.At))
-	}
-	return checkTimes(sub.NextDue, sub.LastDeliveredAt, sub.CreatedAt)
 }
 
 func scanSubscription(row interface{ Scan(...any) error }) (briefings.Subscription, error) {
