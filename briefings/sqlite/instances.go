@@ -26,26 +26,9 @@ func (db *DB) ClaimDueSources(ctx context.Context, owner string, now, leaseUntil
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT url, title, etag, last_modified, last_fetched_at, last_error, failures, next_fetch_at
-		FROM sources WHERE next_fetch_at <= ? ORDER BY next_fetch_at, id LIMIT ?`,
-		queryMicros(now), limit)
+	srcs, err := db.querySources(ctx, `WHERE next_fetch_at <= ? ORDER BY next_fetch_at, id LIMIT ?`, queryMicros(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim due sources: %w", err)
 	}
-	defer rows.Close()
-	var out []briefings.Source
-	for rows.Next() {
-		var s briefings.Source
-		var fetched, next int64
-		if err := rows.Scan(&s.URL, &s.Title, &s.ETag, &s.LastModified, &fetched, &s.LastError, &s.Failures, &next); err != nil {
-			return nil, fmt.Errorf("sqlite: claim due sources: %w", err)
-		}
-		s.LastFetchedAt, s.NextFetchAt = fromMicros(fetched), fromMicros(next)
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: claim due sources: %w", err)
-	}
-	return out, nil
+	return srcs, nil
 }

@@ -12,11 +12,20 @@ import (
 
 // ListSources returns every feed, in the order they were added.
 func (db *DB) ListSources(ctx context.Context) ([]briefings.Source, error) {
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT url, title, etag, last_modified, last_fetched_at, last_error, failures, next_fetch_at
-		FROM sources ORDER BY id`)
+	srcs, err := db.querySources(ctx, `ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list sources: %w", err)
+	}
+	return srcs, nil
+}
+
+// querySources reads the feeds that a WHERE/ORDER BY/LIMIT tail selects.
+func (db *DB) querySources(ctx context.Context, tail string, args ...any) ([]briefings.Source, error) {
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT url, title, etag, last_modified, last_fetched_at, last_error, failures, next_fetch_at
+		FROM sources `+tail, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []briefings.Source
@@ -24,15 +33,12 @@ func (db *DB) ListSources(ctx context.Context) ([]briefings.Source, error) {
 		var s briefings.Source
 		var fetched, next int64
 		if err := rows.Scan(&s.URL, &s.Title, &s.ETag, &s.LastModified, &fetched, &s.LastError, &s.Failures, &next); err != nil {
-			return nil, fmt.Errorf("sqlite: list sources: %w", err)
+			return nil, err
 		}
 		s.LastFetchedAt, s.NextFetchAt = fromMicros(fetched), fromMicros(next)
 		out = append(out, s)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list sources: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // AddSource adds a feed by URL with an empty fetch state; added is false when
