@@ -2,11 +2,9 @@ package app_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
+	"github.com/jackc/pgx/v5"
+	"github.com/newsbot/newsbot/briefings/postgres/pgtest"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -17,55 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/newsbot/newsbot/bot/telegram/telegramtest"
 	"github.com/newsbot/newsbot/briefings"
 	"github.com/newsbot/newsbot/briefings/postgres"
 )
-
-// pgSchemaURL creates a schema of its own in NEWSBOT_TEST_POSTGRES, dropped
-// when the test ends, and returns a URL whose connections work in it; the
-// test is skipped when the variable is unset.
-func pgSchemaURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("NEWSBOT_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("NEWSBOT_TEST_POSTGRES is not set: skipping the PostgreSQL multi-instance test (set it to a postgres:// URL, e.g. postgres://postgres@127.0.0.1:5432/test)")
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "newsbot_test_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect to NEWSBOT_TEST_POSTGRES: %v", err)
-	}
-	defer admin.Close(context.Background())
-	if _, err := admin.Exec(t.Context(), `CREATE SCHEMA `+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		admin, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("NEWSBOT_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // Several instances on one PostgreSQL: three bot processes share a database
 // and the Telegram fake while thousands of briefings come due at once, and
@@ -77,7 +30,7 @@ func TestInstancesShareOnePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs three bot processes; skipped with -short")
 	}
-	dbURL := pgSchemaURL(t)
+	dbURL := pgtest.Schema(t)
 	const (
 		chats     = 3000
 		instances = 3

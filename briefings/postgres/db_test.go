@@ -1,14 +1,12 @@
 package postgres
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
+	"github.com/newsbot/newsbot/briefings/postgres/pgtest"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,67 +14,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/newsbot/newsbot/briefings"
 	"github.com/newsbot/newsbot/briefings/internal/schema"
 	"github.com/newsbot/newsbot/briefings/storetest"
 )
-
-// testURL is the database the tests may create schemas in, from
-// NEWSBOT_TEST_POSTGRES; the test is skipped when it is not set.
-func testURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("NEWSBOT_TEST_POSTGRES")
-	if u == "" {
-		t.Skip("NEWSBOT_TEST_POSTGRES is not set: skipping PostgreSQL tests (set it to a postgres:// URL, e.g. postgres://postgres@127.0.0.1:5432/test)")
-	}
-	return u
-}
-
-// newSchema creates an empty schema of a random name, dropped with
-// everything in it when the test ends, and returns a URL whose connections
-// work in it. Every test has its own, so tests run in parallel and whatever a
-// test or an earlier run left in the database cannot leak into another.
-func newSchema(t *testing.T) string {
-	t.Helper()
-	base := testURL(t)
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "newsbot_test_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect to NEWSBOT_TEST_POSTGRES: %v", err)
-	}
-	defer admin.Close(context.Background())
-	if _, err := admin.Exec(t.Context(), `CREATE SCHEMA `+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		admin, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("NEWSBOT_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	// A test database need not survive a crash: commits that skip the wait
-	// for the disk keep the suite fast (each test migrates a schema).
-	q.Set("synchronous_commit", "off")
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // openURL opens the store at u, closed when the test ends.
 func openURL(t *testing.T, u string) *DB {
@@ -92,17 +34,17 @@ func openURL(t *testing.T, u string) *DB {
 // openTest opens a store in a schema of its own.
 func openTest(t *testing.T) *DB {
 	t.Helper()
-	return openURL(t, newSchema(t))
+	return openURL(t, pgtest.Schema(t))
 }
 
 func TestStoreContract(t *testing.T) {
-	testURL(t)
+	pgtest.URL(t)
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) briefings.Store { return openTest(t) })
 }
 
 func TestDeliveryStoreContract(t *testing.T) {
-	testURL(t)
+	pgtest.URL(t)
 	t.Parallel()
 	storetest.RunDelivery(t, func(t *testing.T) storetest.DeliveryStore { return openTest(t) })
 }
@@ -163,7 +105,7 @@ func migrationFiles(t *testing.T) fstest.MapFS {
 // Instances started at the same moment on a fresh database all come up, and
 // the schema is migrated once.
 func TestConcurrentOpenMigratesOnce(t *testing.T) {
-	u := newSchema(t)
+	u := pgtest.Schema(t)
 	t.Parallel()
 	const instances = 5
 	start := make(chan struct{})
@@ -203,7 +145,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 // The restart case: whatever was stored before a restart is there after it,
 // and an item ingested before it is not new after it.
 func TestReopenKeepsEverything(t *testing.T) {
-	u := newSchema(t)
+	u := pgtest.Schema(t)
 	t.Parallel()
 	ctx := t.Context()
 	db, err := Open(ctx, u)
@@ -268,7 +210,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 }
 
 func TestSchemaNewerThanProgram(t *testing.T) {
-	u := newSchema(t)
+	u := pgtest.Schema(t)
 	t.Parallel()
 	db := openURL(t, u)
 	if _, err := db.pool.Exec(t.Context(), `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', now())`); err != nil {
@@ -283,7 +225,7 @@ func TestSchemaNewerThanProgram(t *testing.T) {
 // A step that fails leaves the schema at the step before it, and fixing the
 // step lets the next Open finish the job.
 func TestFailedMigrationRollsBack(t *testing.T) {
-	u := newSchema(t)
+	u := pgtest.Schema(t)
 	t.Parallel()
 	ctx := t.Context()
 	fsys := migrationFiles(t)
@@ -483,7 +425,7 @@ func TestRepeatedUpdateKeepsVersion(t *testing.T) {
 // SaveStories succeeds (a deadlock between two of them is retried), and
 // StoriesVersion counts the calls that changed something.
 func TestConcurrentIngestStoresEachItemOnce(t *testing.T) {
-	u := newSchema(t)
+	u := pgtest.Schema(t)
 	t.Parallel()
 	ctx := t.Context()
 	const instances, items = 4, 40

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/newsbot/newsbot/briefings/postgres/pgtest"
 	"sync"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func subscribeDue(t *testing.T, db *DB, id string, due time.Time) briefings.Subs
 // Instances claiming at the same moment split the due subscriptions: every
 // one is claimed, by exactly one instance.
 func TestInstancesSplitDueWork(t *testing.T) {
-	u := newSchema(t)
+	u := pgtest.Schema(t)
 	t.Parallel()
 	ctx := t.Context()
 	const instances, due, batch = 4, 300, 7
@@ -108,7 +109,7 @@ func TestInstancesSplitDueWork(t *testing.T) {
 // the row lock) is skipped by ClaimDue, not waited for, even when the lease
 // has run out: the claim cannot change hands under a write in progress.
 func TestClaimSkipsRowsLockedByAnotherInstance(t *testing.T) {
-	u := newSchema(t)
+	u := pgtest.Schema(t)
 	t.Parallel()
 	a, b := openURL(t, u), openURL(t, u)
 	locked := subscribeDue(t, a, "locked", day0)
@@ -162,7 +163,7 @@ func chatIDs(subs []briefings.Subscription) []string {
 // instance takes the subscription over, resumes the very delivery from the
 // ledger and finishes it; the dead one, should it wake, can write nothing.
 func TestDeadInstanceIsTakenOverAfterLease(t *testing.T) {
-	u := newSchema(t)
+	u := pgtest.Schema(t)
 	t.Parallel()
 	ctx := t.Context()
 	dead, alive := openURL(t, u), openURL(t, u)

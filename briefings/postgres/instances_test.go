@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"github.com/newsbot/newsbot/briefings/postgres/pgtest"
 	"slices"
 	"sync"
 	"testing"
@@ -15,7 +16,7 @@ import (
 // Instances polling at once split the due feeds: each is claimed by one of
 // them, and not again until its lease ends or its state moves it on.
 func TestClaimDueSourcesSplitsFeeds(t *testing.T) {
-	u := newSchema(t)
+	u := pgtest.Schema(t)
 	t.Parallel()
 	ctx := t.Context()
 	dbs := []*DB{openURL(t, u), openURL(t, u), openURL(t, u)}
@@ -146,7 +147,7 @@ func TestHeartbeatCountsLiveInstancesAndReleasesTheDead(t *testing.T) {
 // One instance holds a lead at a time; when its connection dies, the lead
 // is free for another, and the holder learns it lost it.
 func TestTryLeadHasOneHolderAndFailsOver(t *testing.T) {
-	u := newSchema(t)
+	u := pgtest.Schema(t)
 	t.Parallel()
 	ctx := t.Context()
 	a, b := openURL(t, u), openURL(t, u)
