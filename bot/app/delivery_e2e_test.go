@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -342,14 +341,10 @@ const discordScheduledFeed = `<?xml version="1.0"?>
 // A scheduled briefing on Discord is posted into the subscribed channel as
 // embeds, once, and its @everyone pings nobody.
 func TestDiscordScheduledBriefingPostedAsEmbeds(t *testing.T) {
-	feed := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Content-Type", "application/rss+xml")
-		io.WriteString(rw, discordScheduledFeed)
-	}))
-	defer feed.Close()
+	feedURL := serveFeed(t, discordScheduledFeed)
 	w := newDiscordWorld(t)
 	env := dbEnv(t)
-	env["NEWSBOT_FEEDS"] = feed.URL + "/feed.xml"
+	env["NEWSBOT_FEEDS"] = feedURL
 	env["NEWSBOT_ALLOW_PRIVATE_FEEDS"] = "true"
 	env["DISCORD_BOT_TOKEN"] = w.srv.Token()
 	env["DISCORD_API_BASE"] = w.srv.URL()

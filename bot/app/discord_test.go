@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -109,17 +108,6 @@ func (w *discordWorld) interact(t *testing.T, in discordtest.Interaction) discor
 	return r
 }
 
-func discordEmbedsText(r discordtest.Reply) string {
-	var b strings.Builder
-	for _, e := range r.Embeds {
-		b.WriteString(e.Title + "\n" + e.Description + "\n")
-		for _, f := range e.Fields {
-			b.WriteString(f.Name + ": " + f.Value + "\n")
-		}
-	}
-	return b.String()
-}
-
 func discordPingsNobody(t *testing.T, what string, r discordtest.Reply) {
 	t.Helper()
 	if r.AllowedMentions == nil || r.AllowedMentions.Parse == nil || len(r.AllowedMentions.Parse) != 0 || !r.Pings.Nobody() {
@@ -141,7 +129,7 @@ func TestDiscordSlashCommands(t *testing.T) {
 	}
 
 	r := w.interact(t, discordtest.Interaction{UserID: w.memberID, Name: "brief"})
-	if text := discordEmbedsText(r); !strings.Contains(text, "Lavrov") || !strings.Contains(text, "eastern-monitor.example") {
+	if text := r.EmbedText(); !strings.Contains(text, "Lavrov") || !strings.Contains(text, "eastern-monitor.example") {
 		t.Errorf("/brief lacks the sample story and its links:\n%s", text)
 	}
 	discordPingsNobody(t, "/brief", r)
@@ -177,14 +165,10 @@ const hostileDiscordFeed = `<?xml version="1.0"?>
 </channel></rss>`
 
 func TestDiscordHostileHeadlinePingsNobody(t *testing.T) {
-	feed := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Content-Type", "application/rss+xml")
-		io.WriteString(rw, hostileDiscordFeed)
-	}))
-	defer feed.Close()
+	feedURL := serveFeed(t, hostileDiscordFeed)
 	w := newDiscordWorld(t)
 	env := dbEnv(t)
-	env["NEWSBOT_FEEDS"] = feed.URL + "/feed.xml"
+	env["NEWSBOT_FEEDS"] = feedURL
 	env["NEWSBOT_ALLOW_PRIVATE_FEEDS"] = "true"
 	startDiscordBot(t, w, env)
 
@@ -195,8 +179,8 @@ func TestDiscordHostileHeadlinePingsNobody(t *testing.T) {
 	if title := r.Embeds[0].Title; !strings.Contains(title, `\*\*reopens\*\*`) || !strings.Contains(title, `\<@&123\>`) {
 		t.Errorf("headline markdown not escaped: %q", title)
 	}
-	if strings.Contains(discordEmbedsText(r), "(javascript:") && !strings.Contains(discordEmbedsText(r), `\(javascript:`) {
-		t.Errorf("a javascript: masked link survived:\n%s", discordEmbedsText(r))
+	if strings.Contains(r.EmbedText(), "(javascript:") && !strings.Contains(r.EmbedText(), `\(javascript:`) {
+		t.Errorf("a javascript: masked link survived:\n%s", r.EmbedText())
 	}
 	discordPingsNobody(t, "/brief with @everyone in the headline", r)
 }
@@ -223,8 +207,8 @@ func TestDiscordHTTPInteractions(t *testing.T) {
 		}
 	}
 	r := w.interact(t, discordtest.Interaction{UserID: w.memberID, Name: "brief"})
-	if !strings.Contains(discordEmbedsText(r), "Lavrov") {
-		t.Errorf("/brief over HTTP:\n%s", discordEmbedsText(r))
+	if !strings.Contains(r.EmbedText(), "Lavrov") {
+		t.Errorf("/brief over HTTP:\n%s", r.EmbedText())
 	}
 	discordPingsNobody(t, "/brief over HTTP", r)
 	if r := w.interact(t, discordtest.Interaction{UserID: w.managerID, Name: "subscribe",

@@ -260,16 +260,15 @@ func TestRunCancelledWhileStarting(t *testing.T) {
 // TestOPMLFeedsAddedAtStart: NEWSBOT_OPML's feeds join the stored list and
 // are read at start.
 func TestOPMLFeedsAddedAtStart(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, feedXML) }))
-	defer srv.Close()
+	feedURL := serveFeed(t, feedXML)
 	opml := filepath.Join(t.TempDir(), "feeds.opml")
 	os.WriteFile(opml, []byte(`<?xml version="1.0"?><opml version="2.0"><head/><body>
-<outline text="Local" type="rss" xmlUrl="`+srv.URL+`/feed.xml"/></body></opml>`), 0o644)
+<outline text="Local" type="rss" xmlUrl="`+feedURL+`"/></body></opml>`), 0o644)
 	env := dbEnv(t)
 	env["NEWSBOT_OPML"] = opml
 	env["NEWSBOT_ALLOW_PRIVATE_FEEDS"] = "true"
 	out, _ := runMain(t, env, "/sources\n/brief\n")
-	if !strings.Contains(out, srv.URL+"/feed.xml") || !strings.Contains(out, "Bridge reopens after repairs") {
+	if !strings.Contains(out, feedURL) || !strings.Contains(out, "Bridge reopens after repairs") {
 		t.Errorf("the OPML feed was not listed and read:\n%s", out)
 	}
 }

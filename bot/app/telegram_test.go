@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -200,15 +199,6 @@ const hostileFeed = `<?xml version="1.0"?>
 <pubDate>Fri, 11 Jul 2025 10:00:00 +0000</pubDate>
 <description>Volunteers planted four hundred trees along the river on Friday morning, organisers said.</description></item>
 </channel></rss>`
-
-func serveFeed(t testing.TB, body string) string {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/rss+xml")
-		io.WriteString(w, body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/feed.xml"
-}
 
 func TestTelegramHostileHeadlinesArriveLiterally(t *testing.T) {
 	srv := newTelegramFake(t, telegramtest.Options{})

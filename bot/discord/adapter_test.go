@@ -35,17 +35,6 @@ func (w *world) interact(t *testing.T, in discordtest.Interaction) discordtest.R
 	return r
 }
 
-func embedText(r discordtest.Reply) string {
-	var b strings.Builder
-	for _, e := range r.Embeds {
-		b.WriteString(e.Title + "\n" + e.Description + "\n")
-		for _, f := range e.Fields {
-			b.WriteString(f.Name + ": " + f.Value + "\n")
-		}
-	}
-	return b.String()
-}
-
 func TestBriefAnsweredAtOnceOrDeferred(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
@@ -65,7 +54,7 @@ func TestBriefAnsweredAtOnceOrDeferred(t *testing.T) {
 			if r.AcknowledgedAfter >= discordtest.InteractionResponseDeadline {
 				t.Errorf("acknowledged after %v", r.AcknowledgedAfter)
 			}
-			if text := embedText(r); !strings.Contains(text, "Lavrov") || !strings.Contains(text, "](http") {
+			if text := r.EmbedText(); !strings.Contains(text, "Lavrov") || !strings.Contains(text, "](http") {
 				t.Errorf("the briefing lacks the sample story or its links:\n%s", text)
 			}
 			if r.AllowedMentions == nil || r.AllowedMentions.Parse == nil || len(r.AllowedMentions.Parse) != 0 || !r.Pings.Nobody() {
@@ -260,8 +249,8 @@ func TestHTTPInteractions(t *testing.T) {
 		}
 	}
 	r := w.interact(t, discordtest.Interaction{UserID: w.memberID, Name: "brief"})
-	if r.CallbackType != discordtest.CallbackChannelMessage || !strings.Contains(embedText(r), "Lavrov") || !r.Pings.Nobody() {
-		t.Errorf("reply = type %d, pings %+v:\n%s", r.CallbackType, r.Pings, embedText(r))
+	if r.CallbackType != discordtest.CallbackChannelMessage || !strings.Contains(r.EmbedText(), "Lavrov") || !r.Pings.Nobody() {
+		t.Errorf("reply = type %d, pings %+v:\n%s", r.CallbackType, r.Pings, r.EmbedText())
 	}
 }
 
@@ -271,8 +260,8 @@ func TestHTTPInteractionDeferred(t *testing.T) {
 	w.serve(t, a, service(t), false)
 	w.serveHTTP(t, a)
 	r := w.interact(t, discordtest.Interaction{UserID: w.memberID, Name: "brief"})
-	if r.CallbackType != discordtest.CallbackDeferredChannelMessage || r.Edits == 0 || !strings.Contains(embedText(r), "Lavrov") {
-		t.Errorf("reply = type %d after %d edits:\n%s", r.CallbackType, r.Edits, embedText(r))
+	if r.CallbackType != discordtest.CallbackDeferredChannelMessage || r.Edits == 0 || !strings.Contains(r.EmbedText(), "Lavrov") {
+		t.Errorf("reply = type %d after %d edits:\n%s", r.CallbackType, r.Edits, r.EmbedText())
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -87,6 +88,19 @@ type Reply struct {
 	Choices         []CommandChoice // autocomplete result
 	ModalCustomID   string
 	ModalTitle      string
+}
+
+// EmbedText is the text of the reply's embeds as a reader sees it, one line
+// per title, description and field, for tests to search.
+func (r Reply) EmbedText() string {
+	var b strings.Builder
+	for _, e := range r.Embeds {
+		b.WriteString(e.Title + "\n" + e.Description + "\n")
+		for _, f := range e.Fields {
+			b.WriteString(f.Name + ": " + f.Value + "\n")
+		}
+	}
+	return b.String()
 }
 
 type interactionRecord struct {
