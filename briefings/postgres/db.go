@@ -16,15 +16,12 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -102,7 +99,7 @@ func open(ctx context.Context, rawURL string, migrations fs.FS) (_ *DB, err erro
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", target, err)
 	}
-	db := &DB{pool: pool, now: time.Now, target: target, instance: newInstanceID()}
+	db := &DB{pool: pool, now: time.Now, target: target, instance: briefings.NewOwnerID()}
 	if err := db.migrate(ctx, steps); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", target, err)
@@ -158,16 +155,6 @@ func (db *DB) Ping(ctx context.Context) error {
 // readable in the database (host and pid) and unique across restarts and
 // across instances (random suffix).
 func (db *DB) InstanceID() string { return db.instance }
-
-func newInstanceID() string {
-	host, _ := os.Hostname()
-	if host == "" {
-		host = "host"
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
-}
 
 // migrate applies the steps the database has not seen, each in a transaction
 // of its own together with its schema_migrations row, so a failed step leaves

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -163,7 +162,7 @@ func (db *DB) StartDelivery(ctx context.Context, owner string, d briefings.Deliv
 	if err := checkText(append([]string{d.LocalDate}, briefingText(d.Briefing)...)...); err != nil {
 		return briefings.Delivery{}, false, fmt.Errorf("postgres: start delivery %d %s: %w", d.SubscriptionID, d.LocalDate, err)
 	}
-	b, err := json.Marshal(briefingJSON(d.Briefing))
+	b, err := briefings.MarshalBriefing(d.Briefing)
 	if err != nil {
 		return briefings.Delivery{}, false, fmt.Errorf("postgres: start delivery %d %s: %w", d.SubscriptionID, d.LocalDate, err)
 	}
@@ -270,11 +269,10 @@ func scanDelivery(row pgx.Row) (briefings.Delivery, error) {
 		return briefings.Delivery{}, err
 	}
 	if b != nil {
-		var sb storedBriefing
-		if err := json.Unmarshal(b, &sb); err != nil {
-			return briefings.Delivery{}, fmt.Errorf("briefing: %w", err)
+		var err error
+		if d.Briefing, err = briefings.UnmarshalBriefing(b); err != nil {
+			return briefings.Delivery{}, err
 		}
-		d.Briefing = sb.briefing()
 	}
 	d.StoryIDs = orNil(d.StoryIDs)
 	d.State = briefings.DeliveryState(state)
@@ -294,66 +292,6 @@ func briefingText(b briefings.Briefing) []string {
 		}
 	}
 	return out
-}
-
-// storedBriefing is the JSON shape of the briefing column, named here so a
-// renamed Go field cannot change what is stored; the same shape as the SQLite
-// store's briefing_json. Times are microseconds since the Unix epoch.
-type storedBriefing struct {
-	Topics      storedTopics  `json:"topics"`
-	GeneratedAt int64         `json:"generated_at"`
-	Entries     []storedEntry `json:"entries"`
-}
-
-type storedTopics struct {
-	Include []string `json:"include,omitempty"`
-	Exclude []string `json:"exclude,omitempty"`
-}
-
-type storedEntry struct {
-	StoryID   int64          `json:"story_id"`
-	Headline  string         `json:"headline"`
-	Summary   []string       `json:"summary,omitempty"`
-	Sources   []storedSource `json:"sources,omitempty"`
-	Published int64          `json:"published"`
-}
-
-type storedSource struct {
-	Outlet string `json:"outlet"`
-	Title  string `json:"title"`
-	URL    string `json:"url"`
-}
-
-func briefingJSON(b briefings.Briefing) storedBriefing {
-	sb := storedBriefing{
-		Topics:      storedTopics{Include: b.Topics.Include, Exclude: b.Topics.Exclude},
-		GeneratedAt: b.GeneratedAt.UnixMicro(),
-		Entries:     make([]storedEntry, len(b.Entries)),
-	}
-	for i, e := range b.Entries {
-		se := storedEntry{StoryID: e.StoryID, Headline: e.Headline, Summary: e.Summary, Published: e.Published.UnixMicro()}
-		for _, s := range e.Sources {
-			se.Sources = append(se.Sources, storedSource{Outlet: s.Outlet, Title: s.Title, URL: s.URL})
-		}
-		sb.Entries[i] = se
-	}
-	return sb
-}
-
-func (sb storedBriefing) briefing() briefings.Briefing {
-	b := briefings.Briefing{
-		Topics:      briefings.Topics{Include: sb.Topics.Include, Exclude: sb.Topics.Exclude},
-		GeneratedAt: time.UnixMicro(sb.GeneratedAt).UTC(),
-		Entries:     make([]briefings.Entry, len(sb.Entries)),
-	}
-	for i, se := range sb.Entries {
-		e := briefings.Entry{StoryID: se.StoryID, Headline: se.Headline, Summary: se.Summary, Published: time.UnixMicro(se.Published).UTC()}
-		for _, s := range se.Sources {
-			e.Sources = append(e.Sources, briefings.SourceLink{Outlet: s.Outlet, Title: s.Title, URL: s.URL})
-		}
-		b.Entries[i] = e
-	}
-	return b
 }
 
 // NextDueAfter implements briefings.DeliveryStore.

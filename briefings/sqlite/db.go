@@ -90,7 +90,7 @@ func open(ctx context.Context, dbPath string, readers int, migrations fs.FS) (_ 
 	if memory {
 		readers = 0 // every connection to ":memory:" is a database of its own
 	}
-	db := &DB{now: time.Now, path: dbPath, instance: newInstanceID()}
+	db := &DB{now: time.Now, path: dbPath, instance: briefings.NewOwnerID()}
 	defer func() {
 		if err != nil {
 			db.Close()

@@ -183,7 +183,7 @@ func (db *DB) StartDelivery(ctx context.Context, owner string, d briefings.Deliv
 	if err != nil {
 		return briefings.Delivery{}, false, fmt.Errorf("sqlite: start delivery %d %s: %w", d.SubscriptionID, d.LocalDate, err)
 	}
-	b, err := json.Marshal(briefingJSON(d.Briefing))
+	b, err := briefings.MarshalBriefing(d.Briefing)
 	if err != nil {
 		return briefings.Delivery{}, false, fmt.Errorf("sqlite: start delivery %d %s: %w", d.SubscriptionID, d.LocalDate, err)
 	}
@@ -292,11 +292,10 @@ func scanDelivery(row interface{ Scan(...any) error }) (briefings.Delivery, erro
 		return briefings.Delivery{}, fmt.Errorf("story ids: %w", err)
 	}
 	if b != "" {
-		var sb storedBriefing
-		if err := json.Unmarshal([]byte(b), &sb); err != nil {
-			return briefings.Delivery{}, fmt.Errorf("briefing: %w", err)
+		var err error
+		if d.Briefing, err = briefings.UnmarshalBriefing([]byte(b)); err != nil {
+			return briefings.Delivery{}, err
 		}
-		d.Briefing = sb.briefing()
 	}
 	d.StoryIDs = sids
 	d.State = briefings.DeliveryState(state)
@@ -313,55 +312,4 @@ func (s storyIDs) MarshalJSON() ([]byte, error) {
 		return []byte("[]"), nil
 	}
 	return json.Marshal([]int64(s))
-}
-
-// storedBriefing is the JSON shape of briefing_json, named here so a renamed
-// Go field cannot change what is on disk. Times are microseconds, as in every
-// column.
-type storedBriefing struct {
-	Topics      storedTopics  `json:"topics"`
-	GeneratedAt int64         `json:"generated_at"`
-	Entries     []storedEntry `json:"entries"`
-}
-
-type storedEntry struct {
-	StoryID   int64          `json:"story_id"`
-	Headline  string         `json:"headline"`
-	Summary   []string       `json:"summary,omitempty"`
-	Sources   []storedSource `json:"sources,omitempty"`
-	Published int64          `json:"published"`
-}
-
-type storedSource struct {
-	Outlet string `json:"outlet"`
-	Title  string `json:"title"`
-	URL    string `json:"url"`
-}
-
-func briefingJSON(b briefings.Briefing) storedBriefing {
-	sb := storedBriefing{Topics: topicsJSON(b.Topics), GeneratedAt: micros(b.GeneratedAt), Entries: make([]storedEntry, len(b.Entries))}
-	for i, e := range b.Entries {
-		se := storedEntry{StoryID: e.StoryID, Headline: e.Headline, Summary: e.Summary, Published: micros(e.Published)}
-		for _, s := range e.Sources {
-			se.Sources = append(se.Sources, storedSource{Outlet: s.Outlet, Title: s.Title, URL: s.URL})
-		}
-		sb.Entries[i] = se
-	}
-	return sb
-}
-
-func (sb storedBriefing) briefing() briefings.Briefing {
-	b := briefings.Briefing{
-		Topics:      briefings.Topics{Include: sb.Topics.Include, Exclude: sb.Topics.Exclude},
-		GeneratedAt: fromMicros(sb.GeneratedAt),
-		Entries:     make([]briefings.Entry, len(sb.Entries)),
-	}
-	for i, se := range sb.Entries {
-		e := briefings.Entry{StoryID: se.StoryID, Headline: se.Headline, Summary: se.Summary, Published: fromMicros(se.Published)}
-		for _, s := range se.Sources {
-			e.Sources = append(e.Sources, briefings.SourceLink{Outlet: s.Outlet, Title: s.Title, URL: s.URL})
-		}
-		b.Entries[i] = e
-	}
-	return b
 }

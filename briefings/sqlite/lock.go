@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -16,18 +14,6 @@ import (
 // ErrLocked is returned by LockInstance when another process runs on the same
 // database file.
 var ErrLocked = errors.New("database is in use by another newsbot process")
-
-// newInstanceID names this process in delivery claims: readable in the
-// database (host and pid) and unique across restarts (random suffix).
-func newInstanceID() string {
-	host, _ := os.Hostname()
-	if host == "" {
-		host = "host"
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
-}
 
 // InstanceID is the owner id this process claims deliveries under.
 func (db *DB) InstanceID() string { return db.instance }
