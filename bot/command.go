@@ -195,17 +195,17 @@ func parseSubscribe(args []string) (Command, error) {
 		case cmd.At == nil && cmd.Zone == "" && strings.Contains(a, ":"):
 			at, err := briefings.ParseTimeOfDay(a)
 			if err != nil {
-				return Command{}, &UsageError{Command: CmdSubscribe, Problem: fmt.Sprintf("%q is not a time of day (00:00 to 23:59).", clip(a))}
+				return Command{}, &UsageError{Command: CmdSubscribe, Problem: fmt.Sprintf("%q is not a time of day (00:00 to 23:59).", Clip(a))}
 			}
 			cmd.At = &at
 		case cmd.Zone == "":
 			loc, err := briefings.LoadZone(a)
 			if err != nil {
-				return Command{}, &UsageError{Command: CmdSubscribe, Problem: fmt.Sprintf("%q is not a time zone I know; use an IANA name like Europe/Berlin, America/New_York or UTC.", clip(a))}
+				return Command{}, &UsageError{Command: CmdSubscribe, Problem: fmt.Sprintf("%q is not a time zone I know; use an IANA name like Europe/Berlin, America/New_York or UTC.", Clip(a))}
 			}
 			cmd.Zone = loc.String()
 		default:
-			return Command{}, &UsageError{Command: CmdSubscribe, Problem: fmt.Sprintf("I didn't expect %q.", clip(a))}
+			return Command{}, &UsageError{Command: CmdSubscribe, Problem: fmt.Sprintf("I didn't expect %q.", Clip(a))}
 		}
 	}
 	return cmd, nil
@@ -228,7 +228,7 @@ func parseTopics(args []string) (Command, error) {
 		}
 		w := briefings.NormalizeTopic(word)
 		if w == "" || utf8.RuneCountInString(w) > maxWordRunes {
-			return Command{}, &UsageError{Command: CmdTopics, Problem: fmt.Sprintf("%q is not a topic word.", clip(a))}
+			return Command{}, &UsageError{Command: CmdTopics, Problem: fmt.Sprintf("%q is not a topic word.", Clip(a))}
 		}
 		*list = append(*list, w)
 	}
@@ -240,16 +240,16 @@ func topicWords(name CommandName, args []string) ([]string, error) {
 	for _, a := range args {
 		w := briefings.NormalizeTopic(a)
 		if w == "" || utf8.RuneCountInString(w) > maxWordRunes {
-			return nil, &UsageError{Command: name, Problem: fmt.Sprintf("%q is not a topic word.", clip(a))}
+			return nil, &UsageError{Command: name, Problem: fmt.Sprintf("%q is not a topic word.", Clip(a))}
 		}
 		words = append(words, w)
 	}
 	return words, nil
 }
 
-// clip shortens user input quoted back in an error, so a reply never echoes a
-// wall of garbage.
-func clip(s string) string {
+// Clip shortens input quoted back in an error, so a reply or a log line never
+// echoes a wall of garbage. Every adapter and the configuration quote with it.
+func Clip(s string) string {
 	const n = 24
 	if utf8.RuneCountInString(s) <= n {
 		return s

@@ -65,7 +65,7 @@ func (c Config) String() string {
 	c.TelegramWebhookSecret = mask(c.TelegramWebhookSecret)
 	c.DiscordToken = mask(c.DiscordToken)
 	c.LLMAPIKey = mask(c.LLMAPIKey)
-	c.DatabaseURL = redactURL(c.DatabaseURL)
+	c.DatabaseURL = briefings.RedactURL(c.DatabaseURL)
 	type plain Config // without this method
 	return fmt.Sprintf("%+v", plain(c))
 }
@@ -117,7 +117,7 @@ func ParseConfig(env map[string]string) (Config, error) {
 	get := func(name string) string { return strings.TrimSpace(env[name]) }
 	var errs []error
 	bad := func(name, value, why string) {
-		errs = append(errs, fmt.Errorf("%s=%q: %s", name, clip(value), why))
+		errs = append(errs, fmt.Errorf("%s=%q: %s", name, Clip(value), why))
 	}
 	c := Config{
 		OPMLPath:              get("NEWSBOT_OPML"),
@@ -212,7 +212,7 @@ func (c *Config) Validate() error {
 	var errs []error
 	loc, err := briefings.LoadZone(c.TimezoneName)
 	if err != nil {
-		errs = append(errs, fmt.Errorf("NEWSBOT_TIMEZONE=%q: not an IANA time zone name (like Europe/Berlin or UTC)", clip(c.TimezoneName)))
+		errs = append(errs, fmt.Errorf("NEWSBOT_TIMEZONE=%q: not an IANA time zone name (like Europe/Berlin or UTC)", Clip(c.TimezoneName)))
 	}
 	c.Timezone = loc
 	if c.PollInterval < time.Minute {
@@ -226,18 +226,18 @@ func (c *Config) Validate() error {
 	}
 	for _, f := range c.Feeds {
 		if u, err := url.Parse(f); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("NEWSBOT_FEEDS: %q is not an http(s) URL", clip(f)))
+			errs = append(errs, fmt.Errorf("NEWSBOT_FEEDS: %q is not an http(s) URL", Clip(f)))
 		}
 	}
 	if _, err := c.Database(); err != nil {
 		errs = append(errs, err)
 	}
 	if strings.Count(c.TelegramAPIEndpoint, "%s") != 2 || !strings.HasPrefix(c.TelegramAPIEndpoint, "http") {
-		errs = append(errs, fmt.Errorf("TELEGRAM_API_ENDPOINT=%q: want an http(s) URL format with two %%s (token, method), like %s", clip(c.TelegramAPIEndpoint), DefaultTelegramAPIEndpoint))
+		errs = append(errs, fmt.Errorf("TELEGRAM_API_ENDPOINT=%q: want an http(s) URL format with two %%s (token, method), like %s", Clip(c.TelegramAPIEndpoint), DefaultTelegramAPIEndpoint))
 	}
 	if c.TelegramWebhookURL != "" {
 		if u, err := url.Parse(c.TelegramWebhookURL); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
-			errs = append(errs, fmt.Errorf("TELEGRAM_WEBHOOK_URL=%q: not an http(s) URL", clip(c.TelegramWebhookURL)))
+			errs = append(errs, fmt.Errorf("TELEGRAM_WEBHOOK_URL=%q: not an http(s) URL", Clip(c.TelegramWebhookURL)))
 		}
 		if c.HTTPAddr == "" {
 			errs = append(errs, errors.New("TELEGRAM_WEBHOOK_URL is set but NEWSBOT_HTTP_ADDR is not: the webhook needs the HTTP listener"))
@@ -256,7 +256,7 @@ func (c *Config) Validate() error {
 	}
 	if c.DiscordAPIBase != "" {
 		if u, err := url.Parse(c.DiscordAPIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("DISCORD_API_BASE=%q: not an http(s) URL", clip(redactURL(c.DiscordAPIBase))))
+			errs = append(errs, fmt.Errorf("DISCORD_API_BASE=%q: not an http(s) URL", Clip(briefings.RedactURL(c.DiscordAPIBase))))
 		}
 	}
 	if c.DiscordShardCount < 1 {
@@ -265,14 +265,14 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("DISCORD_SHARD_ID=%d: must be from 0 to DISCORD_SHARD_COUNT-1 (%d)", c.DiscordShardID, c.DiscordShardCount-1))
 	}
 	if c.DiscordGuildID != "" && !allDigits(c.DiscordGuildID) {
-		errs = append(errs, fmt.Errorf("DISCORD_GUILD_ID=%q: want a numeric server id", clip(c.DiscordGuildID)))
+		errs = append(errs, fmt.Errorf("DISCORD_GUILD_ID=%q: want a numeric server id", Clip(c.DiscordGuildID)))
 	}
 	if (c.LLMURL == "") != (c.LLMModel == "") {
 		errs = append(errs, errors.New("NEWSBOT_LLM_URL and NEWSBOT_LLM_MODEL go together: set both or neither"))
 	}
 	if c.LLMURL != "" {
 		if u, err := url.Parse(c.LLMURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("NEWSBOT_LLM_URL=%q: not an http(s) URL", clip(redactURL(c.LLMURL))))
+			errs = append(errs, fmt.Errorf("NEWSBOT_LLM_URL=%q: not an http(s) URL", Clip(briefings.RedactURL(c.LLMURL))))
 		}
 	}
 	return errors.Join(errs...)
@@ -314,7 +314,7 @@ func (c *Config) Database() (DatabaseKind, error) {
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		return DatabasePostgres, nil
 	case strings.Contains(u, "://"):
-		return "", fmt.Errorf("DATABASE_URL: unknown scheme in %q; use a SQLite file path", redactURL(u))
+		return "", fmt.Errorf("DATABASE_URL: unknown scheme in %q; use a SQLite file path", briefings.RedactURL(u))
 	}
 	return DatabaseSQLite, nil
 }
@@ -323,13 +323,4 @@ func (c *Config) Database() (DatabaseKind, error) {
 func (c *Config) SQLitePath() string {
 	p := strings.TrimPrefix(c.DatabaseURL, "sqlite:")
 	return strings.TrimPrefix(p, "file:")
-}
-
-// redactURL drops the password of a URL so it can be shown in an error.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return u.Redacted()
 }

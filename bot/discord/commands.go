@@ -3,7 +3,6 @@ package discord
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -179,22 +178,13 @@ func commandFromInteraction(data discordgo.ApplicationCommandInteractionData, he
 func subscribeCommand(at, zone string) (bot.Command, error) {
 	tod, err := briefings.ParseTimeOfDay(strings.TrimSpace(at))
 	if err != nil {
-		return bot.Command{}, &bot.UsageError{Command: bot.CmdSubscribe, Problem: fmt.Sprintf("%q is not a time of day (00:00 to 23:59).", clip(at))}
+		return bot.Command{}, &bot.UsageError{Command: bot.CmdSubscribe, Problem: fmt.Sprintf("%q is not a time of day (00:00 to 23:59).", bot.Clip(at))}
 	}
 	loc, err := briefings.LoadZone(strings.TrimSpace(zone))
 	if err != nil {
-		return bot.Command{}, &bot.UsageError{Command: bot.CmdSubscribe, Problem: fmt.Sprintf("%q is not a time zone I know; use an IANA name like Europe/Berlin, America/New_York or UTC.", clip(zone))}
+		return bot.Command{}, &bot.UsageError{Command: bot.CmdSubscribe, Problem: fmt.Sprintf("%q is not a time zone I know; use an IANA name like Europe/Berlin, America/New_York or UTC.", bot.Clip(zone))}
 	}
 	return bot.Command{Name: bot.CmdSubscribe, At: &tod, Zone: loc.String()}, nil
-}
-
-// clip shortens user input quoted back in a reply, as the text grammar does.
-func clip(s string) string {
-	const n = 24
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }
 
 // oneLine keeps a typed option from smuggling a second command line into the

@@ -143,7 +143,7 @@ func isHTTP(u *url.URL) bool { return (u.Scheme == "http" || u.Scheme == "https"
 // is not a feed is ParseFeed's error.
 func (f *Fetcher) Fetch(ctx context.Context, src briefings.Source) (briefings.FetchResult, error) {
 	fail := func(status int, retryAfter time.Duration, err error) (briefings.FetchResult, error) {
-		return briefings.FetchResult{}, &briefings.FetchError{URL: redactURL(src.URL), StatusCode: status, RetryAfter: retryAfter, Err: err}
+		return briefings.FetchResult{}, &briefings.FetchError{URL: briefings.RedactURL(src.URL), StatusCode: status, RetryAfter: retryAfter, Err: err}
 	}
 	u, err := url.Parse(src.URL)
 	if err != nil {

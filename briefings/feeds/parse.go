@@ -90,7 +90,7 @@ func parseGuarded(parser *gofeed.Parser, data []byte) (feed *gofeed.Feed, err er
 }
 
 func parseError(baseURL string, err error) error {
-	return fmt.Errorf("feeds: parse %s: %w", redactURL(baseURL), err)
+	return fmt.Errorf("feeds: parse %s: %w", briefings.RedactURL(baseURL), err)
 }
 
 func translate(baseURL string, parsed *gofeed.Feed, original *jsonfeed.Feed, titles titleCleaner) Feed {
@@ -225,33 +225,6 @@ func hostName(u *url.URL) string {
 		return ""
 	}
 	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
-}
-
-// redactURL hides a password in a URL's user information, so that errors
-// can name the feed without leaking its credentials.
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	// Unparsable, but it may still carry a password: mask the user
-	// information of anything shaped like scheme://user:password@host.
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	authority := rest
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		authority = rest[:i]
-	}
-	at := strings.LastIndex(authority, "@")
-	if at < 0 {
-		return raw
-	}
-	user, _, hasPassword := strings.Cut(authority[:at], ":")
-	if !hasPassword {
-		return raw
-	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
 
 var xmlEncodingPattern = regexp.MustCompile(`^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']`)

@@ -110,7 +110,7 @@ var ErrLLMConfig = errors.New("llm summarizer: bad configuration")
 func NewLLM(opts LLMOptions) (*LLM, error) {
 	u, err := url.Parse(opts.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: base URL %q: want an http or https URL", ErrLLMConfig, redactURL(opts.BaseURL))
+		return nil, fmt.Errorf("%w: base URL %q: want an http or https URL", ErrLLMConfig, briefings.RedactURL(opts.BaseURL))
 	}
 	if strings.TrimSpace(opts.Model) == "" {
 		return nil, fmt.Errorf("%w: no model", ErrLLMConfig)
@@ -430,12 +430,4 @@ func (l *LLM) redact(err error) string {
 		s = strings.ReplaceAll(s, l.apiKey, "[redacted]")
 	}
 	return s
-}
-
-// redactURL hides a password in a URL given in configuration.
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	return "(unparsable)"
 }
