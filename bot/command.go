@@ -36,9 +36,9 @@ type Command struct {
 	// /brief: topic words to filter by.
 	Words []string
 
-	// /subscribe: the time of day and zone, when given.
+	// /subscribe: the time of day and zone, when given (a zero Zone when not).
 	At   *briefings.TimeOfDay
-	Zone string
+	Zone briefings.Zone
 
 	// /topics: words to add as includes (+word or word), as excludes (-word),
 	// or to drop from either list.
@@ -188,27 +188,61 @@ func noArgs(name CommandName, args []string) (Command, error) {
 	return Command{Name: name}, nil
 }
 
+// parseSubscribe reads "/subscribe [HH:MM] [zone]": a word with a colon
+// before the zone is the time of day, the next word the zone.
 func parseSubscribe(args []string) (Command, error) {
 	cmd := Command{Name: CmdSubscribe}
+	var err error
 	for _, a := range args {
 		switch {
-		case cmd.At == nil && cmd.Zone == "" && strings.Contains(a, ":"):
-			at, err := briefings.ParseTimeOfDay(a)
-			if err != nil {
-				return Command{}, &UsageError{Command: CmdSubscribe, Problem: fmt.Sprintf("%q is not a time of day (00:00 to 23:59).", Clip(a))}
+		case cmd.At == nil && cmd.Zone.IsZero() && strings.Contains(a, ":"):
+			if cmd.At, err = subscribeTime(a); err != nil {
+				return Command{}, err
 			}
-			cmd.At = &at
-		case cmd.Zone == "":
-			loc, err := briefings.LoadZone(a)
-			if err != nil {
-				return Command{}, &UsageError{Command: CmdSubscribe, Problem: fmt.Sprintf("%q is not a time zone I know; use an IANA name like Europe/Berlin, America/New_York or UTC.", Clip(a))}
+		case cmd.Zone.IsZero():
+			if cmd.Zone, err = subscribeZone(a); err != nil {
+				return Command{}, err
 			}
-			cmd.Zone = loc.String()
 		default:
 			return Command{}, &UsageError{Command: CmdSubscribe, Problem: fmt.Sprintf("I didn't expect %q.", Clip(a))}
 		}
 	}
 	return cmd, nil
+}
+
+// SubscribeCommand is /subscribe from arguments that arrive apart (Discord's
+// typed options), each "" when not given: validated by the text grammar's
+// rules, with its error lines.
+func SubscribeCommand(at, zone string) (Command, error) {
+	cmd := Command{Name: CmdSubscribe}
+	var err error
+	if at != "" {
+		if cmd.At, err = subscribeTime(at); err != nil {
+			return Command{}, err
+		}
+	}
+	if zone != "" {
+		if cmd.Zone, err = subscribeZone(zone); err != nil {
+			return Command{}, err
+		}
+	}
+	return cmd, nil
+}
+
+func subscribeTime(s string) (*briefings.TimeOfDay, error) {
+	at, err := briefings.ParseTimeOfDay(s)
+	if err != nil {
+		return nil, &UsageError{Command: CmdSubscribe, Problem: fmt.Sprintf("%q is not a time of day (00:00 to 23:59).", Clip(s))}
+	}
+	return &at, nil
+}
+
+func subscribeZone(s string) (briefings.Zone, error) {
+	zone, err := briefings.ParseZone(s)
+	if err != nil {
+		return briefings.Zone{}, &UsageError{Command: CmdSubscribe, Problem: fmt.Sprintf("%q is not a time zone I know; use an IANA name like Europe/Berlin, America/New_York or UTC.", Clip(s))}
+	}
+	return zone, nil
 }
 
 func parseTopics(args []string) (Command, error) {

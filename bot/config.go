@@ -20,7 +20,7 @@ type Config struct {
 	OPMLPath          string   // NEWSBOT_OPML
 	DatabaseURL       string   // DATABASE_URL
 	TimezoneName      string   // NEWSBOT_TIMEZONE
-	Timezone          *time.Location
+	Timezone          briefings.Zone
 	PollInterval      time.Duration // NEWSBOT_POLL_INTERVAL
 	AllowPrivateFeeds bool          // NEWSBOT_ALLOW_PRIVATE_FEEDS
 	LogLevel          slog.Level    // NEWSBOT_LOG_LEVEL
@@ -210,11 +210,11 @@ func ParseConfig(env map[string]string) (Config, error) {
 // error names its variable.
 func (c *Config) Validate() error {
 	var errs []error
-	loc, err := briefings.LoadZone(c.TimezoneName)
+	zone, err := briefings.ParseZone(c.TimezoneName)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("NEWSBOT_TIMEZONE=%q: not an IANA time zone name (like Europe/Berlin or UTC)", Clip(c.TimezoneName)))
 	}
-	c.Timezone = loc
+	c.Timezone = zone
 	if c.PollInterval < time.Minute {
 		errs = append(errs, fmt.Errorf("NEWSBOT_POLL_INTERVAL=%s: must be at least 1m, to be polite to feed servers", c.PollInterval))
 	}

@@ -12,7 +12,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DatabaseURL != DefaultDatabaseURL || c.Timezone != time.UTC || c.PollInterval != 10*time.Minute ||
+	if c.DatabaseURL != DefaultDatabaseURL || c.Timezone.Location() != time.UTC || c.PollInterval != 10*time.Minute ||
 		c.BriefingSize != 5 || c.AllowPrivateFeeds || len(c.Feeds) != 0 || c.TelegramToken != "" {
 		t.Errorf("defaults: %+v", c)
 	}

@@ -251,13 +251,7 @@ func (q *queue) run(ctx context.Context, j *job) {
 func (q *queue) prepare(ctx context.Context, j *job) (ready bool) {
 	store := q.s.opts.Store
 	now := q.s.now()
-	loc, err := briefings.LoadZone(j.sub.Zone)
-	if err != nil {
-		// Cannot happen for a subscription Subscribe saved; try again in a day.
-		q.finishWith(ctx, j, briefings.DeliveryResult{State: briefings.DeliveryFailed, Error: "the time zone is not known",
-			LocalDate: briefings.LocalDate(j.sub.NextDue, time.UTC), NextDue: now.Add(24 * time.Hour)}, OutcomeFailed)
-		return false
-	}
+	loc := j.sub.Zone.Location()
 	j.loc = loc
 	j.date = briefings.LocalDate(j.sub.NextDue, loc)
 	today := briefings.LocalDate(now, loc)

@@ -205,8 +205,12 @@ func (w *world) subscribe(chat string, at string, zone string) briefings.Subscri
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	z, err := briefings.ParseZone(zone)
+	if err != nil {
+		w.t.Fatal(err)
+	}
 	sub, err := w.svc.Subscribe(w.t.Context(), briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: chat},
-		briefings.SubscribeRequest{At: &tod, Zone: zone})
+		briefings.SubscribeRequest{At: &tod, Zone: z})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -574,7 +578,7 @@ func TestDowntimeCatchUp(t *testing.T) {
 				if len(at) == 0 || at[0] != tc.sentAt {
 					t.Errorf("%s: sent at %v after the comeback, want once at +%v", tc.chat, at, tc.sentAt)
 				}
-				if d, err := w.db.GetDelivery(t.Context(), sub.ID, briefings.LocalDate(w.now(), mustZone(t, sub.Zone))); err != nil || d.State != briefings.DeliverySent {
+				if d, err := w.db.GetDelivery(t.Context(), sub.ID, briefings.LocalDate(w.now(), sub.Zone.Location())); err != nil || d.State != briefings.DeliverySent {
 					t.Errorf("%s: today's ledger entry %v, %v", tc.chat, d.State, err)
 				}
 			} else if len(at) != 0 {

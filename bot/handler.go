@@ -91,9 +91,8 @@ func (h *Handler) handle(ctx context.Context, req Request, cmd Command) Reply {
 				return failed(err)
 			}
 			if resumed {
-				loc, _ := briefings.LoadZone(sub.Zone)
 				return Reply{Text: fmt.Sprintf("Welcome back: your daily briefing at %s %s is on again; the next one is %s.\n\n%s",
-					sub.At, sub.Zone, formatLocal(sub.NextDue, loc, h.Service.Now()), HelpText())}
+					sub.At, sub.Zone, formatLocal(sub.NextDue, sub.Zone, h.Service.Now()), HelpText())}
 			}
 		}
 		return Reply{Text: HelpText()}
@@ -123,9 +122,8 @@ func (h *Handler) handle(ctx context.Context, req Request, cmd Command) Reply {
 		if err != nil {
 			return failed(err)
 		}
-		loc, _ := briefings.LoadZone(sub.Zone)
 		return Reply{Text: fmt.Sprintf("Subscribed: a briefing every day at %s %s. The next one is %s. Change it with /subscribe HH:MM Zone, stop with /unsubscribe.",
-			sub.At, sub.Zone, formatLocal(sub.NextDue, loc, h.Service.Now()))}
+			sub.At, sub.Zone, formatLocal(sub.NextDue, sub.Zone, h.Service.Now()))}
 	case CmdUnsubscribe:
 		_, err := h.Service.Unsubscribe(ctx, req.Chat)
 		if errors.Is(err, briefings.ErrNotSubscribed) {
@@ -195,8 +193,8 @@ func HelpText() string {
 func StatusText(st briefings.Status) string {
 	var b strings.Builder
 	sub := st.Subscription
-	loc := st.Location
-	fmt.Fprintf(&b, "Now: %s.", st.Now.In(loc).Format("Mon 2 Jan 15:04 MST"))
+	loc := st.Zone
+	fmt.Fprintf(&b, "Now: %s.", st.Now.In(loc.Location()).Format("Mon 2 Jan 15:04 MST"))
 	if !st.Subscribed() {
 		b.WriteString("\nNo daily briefing here. Start one with /subscribe 07:30 Europe/Berlin.")
 		if !sub.Topics.IsZero() {
@@ -242,10 +240,8 @@ func topicsText(t briefings.Topics) string {
 
 // formatLocal shows an instant in the subscriber's zone, with the day when it
 // is not today.
-func formatLocal(t time.Time, loc *time.Location, now time.Time) string {
-	if loc == nil {
-		loc = time.UTC
-	}
+func formatLocal(t time.Time, zone briefings.Zone, now time.Time) string {
+	loc := zone.Location()
 	lt := t.In(loc)
 	sameDate := func(a, b time.Time) bool { return a.Format(time.DateOnly) == b.Format(time.DateOnly) }
 	switch ln := now.In(loc); {

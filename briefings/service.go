@@ -23,7 +23,7 @@ type Options struct {
 	Summarizer   Summarizer
 	Now          func() time.Time // the clock; time.Now when nil
 	Logger       *slog.Logger     // slog.Default() when nil
-	DefaultZone  *time.Location   // zone of subscriptions made without one; UTC when nil
+	DefaultZone  Zone             // zone of subscriptions made without one; UTC when zero
 	BriefingSize int              // entries per briefing; DefaultBriefingSize when 0
 }
 
@@ -33,7 +33,7 @@ type Service struct {
 	summarizer   Summarizer
 	now          func() time.Time
 	log          *slog.Logger
-	defaultZone  *time.Location
+	defaultZone  Zone
 	briefingSize int
 
 	// ingestMu serializes Ingest within the process so that grouping sees the
@@ -63,9 +63,6 @@ func NewService(store Store, opts Options) *Service {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	if s.defaultZone == nil {
-		s.defaultZone = time.UTC
-	}
 	if s.briefingSize <= 0 {
 		s.briefingSize = DefaultBriefingSize
 	}
@@ -76,7 +73,7 @@ func NewService(store Store, opts Options) *Service {
 func (s *Service) Now() time.Time { return s.now() }
 
 // DefaultZone is the zone of subscriptions made without one.
-func (s *Service) DefaultZone() *time.Location { return s.defaultZone }
+func (s *Service) DefaultZone() Zone { return s.defaultZone }
 
 // briefWindow is how far back from the newest story /brief looks: the current
 // news, not the archive.
@@ -184,28 +181,11 @@ func (s *Service) Sources(ctx context.Context) ([]Source, error) {
 	return srcs, nil
 }
 
-// ErrUnknownZone is returned for a time zone name that is not in the IANA
-// database.
-var ErrUnknownZone = errors.New("unknown time zone")
-
-// LoadZone resolves an IANA zone name. It refuses "Local" and the empty name,
-// which would make a subscription depend on the server's own zone.
-func LoadZone(name string) (*time.Location, error) {
-	if name == "" || name == "Local" || len(name) > 64 {
-		return nil, fmt.Errorf("%w %q", ErrUnknownZone, name)
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, fmt.Errorf("%w %q", ErrUnknownZone, name)
-	}
-	return loc, nil
-}
-
 // SubscribeRequest is what /subscribe asks for; zero fields keep the chat's
 // earlier choice, or take the defaults for a new subscription.
 type SubscribeRequest struct {
 	At   *TimeOfDay
-	Zone string
+	Zone Zone
 }
 
 // Subscribe starts (or changes, or resumes) the chat's daily briefing.
@@ -213,24 +193,19 @@ func (s *Service) Subscribe(ctx context.Context, chat ChatRef, req SubscribeRequ
 	sub, err := s.store.GetSubscription(ctx, chat)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		sub = Subscription{Chat: chat, At: DefaultDeliveryTime, Zone: s.defaultZone.String(), CreatedAt: s.now()}
+		sub = Subscription{Chat: chat, At: DefaultDeliveryTime, Zone: s.defaultZone, CreatedAt: s.now()}
 	case err != nil:
 		return Subscription{}, fmt.Errorf("subscribe %s: %w", chat, err)
 	}
 	if req.At != nil {
 		sub.At = *req.At
 	}
-	if req.Zone != "" {
+	if !req.Zone.IsZero() {
 		sub.Zone = req.Zone
 	}
-	loc, err := LoadZone(sub.Zone)
-	if err != nil {
-		return Subscription{}, fmt.Errorf("subscribe %s: %w", chat, err)
-	}
-	sub.Zone = loc.String()
 	sub.Active = true
 	sub.LastError = ""
-	sub.NextDue = NextDelivery(sub.At, loc, s.now())
+	sub.NextDue = NextDelivery(sub.At, sub.Zone.Location(), s.now())
 	sub, err = s.store.SaveSubscription(ctx, sub)
 	if err != nil {
 		return Subscription{}, fmt.Errorf("subscribe %s: %w", chat, err)
@@ -262,7 +237,7 @@ func (s *Service) ChangeTopics(ctx context.Context, chat ChatRef, include, exclu
 	sub, err := s.store.GetSubscription(ctx, chat)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		sub = Subscription{Chat: chat, At: DefaultDeliveryTime, Zone: s.defaultZone.String(), CreatedAt: s.now()}
+		sub = Subscription{Chat: chat, At: DefaultDeliveryTime, Zone: s.defaultZone, CreatedAt: s.now()}
 	case err != nil:
 		return Topics{}, fmt.Errorf("topics %s: %w", chat, err)
 	}
@@ -280,7 +255,7 @@ func (s *Service) ChangeTopics(ctx context.Context, chat ChatRef, include, exclu
 type Status struct {
 	Now          time.Time
 	Subscription Subscription // zero ID when the chat never subscribed or set topics
-	Location     *time.Location
+	Zone         Zone         // the subscription's, or the default for a chat that never subscribed
 }
 
 // Subscribed reports whether daily briefings are on.
@@ -288,7 +263,7 @@ func (st Status) Subscribed() bool { return st.Subscription.ID != 0 && st.Subscr
 
 // Status returns the chat's subscription as of now.
 func (s *Service) Status(ctx context.Context, chat ChatRef) (Status, error) {
-	st := Status{Now: s.now(), Location: s.defaultZone}
+	st := Status{Now: s.now(), Zone: s.defaultZone}
 	sub, err := s.store.GetSubscription(ctx, chat)
 	if errors.Is(err, ErrNotFound) {
 		return st, nil
@@ -297,9 +272,7 @@ func (s *Service) Status(ctx context.Context, chat ChatRef) (Status, error) {
 		return Status{}, fmt.Errorf("status %s: %w", chat, err)
 	}
 	st.Subscription = sub
-	if loc, err := LoadZone(sub.Zone); err == nil {
-		st.Location = loc
-	}
+	st.Zone = sub.Zone
 	return st, nil
 }
 
@@ -351,13 +324,9 @@ func (s *Service) Resume(ctx context.Context, chat ChatRef) (Subscription, bool,
 	if sub.Active || sub.LastError == "" {
 		return sub, false, nil
 	}
-	loc, err := LoadZone(sub.Zone)
-	if err != nil {
-		return Subscription{}, false, fmt.Errorf("resume %s: %w", chat, err)
-	}
 	sub.Active = true
 	sub.LastError = ""
-	sub.NextDue = NextDelivery(sub.At, loc, s.now())
+	sub.NextDue = NextDelivery(sub.At, sub.Zone.Location(), s.now())
 	if sub, err = s.store.SaveSubscription(ctx, sub); err != nil {
 		return Subscription{}, false, fmt.Errorf("resume %s: %w", chat, err)
 	}

@@ -25,7 +25,7 @@ type Subscription struct {
 	ID     int64
 	Chat   ChatRef
 	At     TimeOfDay // local time of day of the delivery
-	Zone   string    // IANA zone name the time of day is read in
+	Zone   Zone      // the zone the time of day is read in
 	Topics Topics
 	Active bool
 

@@ -75,7 +75,8 @@ func TestInstancesShareOnePostgres(t *testing.T) {
 	if h := now.Hour(); h == 0 || h == 23 {
 		zone = "Asia/Tokyo" // the due time and now on one local date
 	}
-	loc, _ := time.LoadLocation(zone)
+	zoneOf, _ := briefings.ParseZone(zone)
+	loc := zoneOf.Location()
 	local := now.In(loc)
 	at := briefings.TimeOfDay(local.Hour()*60 + local.Minute())
 
@@ -92,7 +93,7 @@ func TestInstancesShareOnePostgres(t *testing.T) {
 					continue
 				}
 				chat := briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: strconv.FormatInt(id, 10)}
-				if _, err := store.SaveSubscription(ctx, briefings.Subscription{Chat: chat, At: at, Zone: zone,
+				if _, err := store.SaveSubscription(ctx, briefings.Subscription{Chat: chat, At: at, Zone: zoneOf,
 					Active: true, NextDue: now, CreatedAt: now}); err != nil {
 					errs <- err
 				}

@@ -140,7 +140,7 @@ func TestSubscribe(t *testing.T) {
 				t.Errorf("reply = %q", r.Content)
 			}
 			st, err := svc.Status(ctxT(t), chat(w.channelID))
-			if err != nil || !st.Subscribed() || st.Subscription.At.String() != "07:30" || st.Subscription.Zone != "Europe/Berlin" {
+			if err != nil || !st.Subscribed() || st.Subscription.At.String() != "07:30" || st.Subscription.Zone.String() != "Europe/Berlin" {
 				t.Errorf("status = %+v, %v", st.Subscription, err)
 			}
 			r = w.interact(t, discordtest.Interaction{UserID: w.memberID, Name: "status"})

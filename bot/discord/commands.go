@@ -7,7 +7,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/newsbot/newsbot/bot"
-	"github.com/newsbot/newsbot/briefings"
 )
 
 // Option names of the slash commands.
@@ -135,7 +134,7 @@ func commandFromInteraction(data discordgo.ApplicationCommandInteractionData, he
 	case bot.CmdSubscribe:
 		at, _ := stringOption(opts, optTime)
 		zone, _ := stringOption(opts, optTimezone)
-		cmd, err := subscribeCommand(at, zone)
+		cmd, err := bot.SubscribeCommand(strings.TrimSpace(at), strings.TrimSpace(zone))
 		return cmd, where, err
 	case bot.CmdUnsubscribe:
 		return bot.Command{Name: bot.CmdUnsubscribe}, where, nil
@@ -171,20 +170,6 @@ func commandFromInteraction(data discordgo.ApplicationCommandInteractionData, he
 		return bot.Command{Name: bot.CmdHelp}, where, nil
 	}
 	return bot.Command{}, where, &bot.UsageError{Problem: "I don't know that command."}
-}
-
-// subscribeCommand validates /subscribe's time and zone the way the text
-// grammar does, with its messages.
-func subscribeCommand(at, zone string) (bot.Command, error) {
-	tod, err := briefings.ParseTimeOfDay(strings.TrimSpace(at))
-	if err != nil {
-		return bot.Command{}, &bot.UsageError{Command: bot.CmdSubscribe, Problem: fmt.Sprintf("%q is not a time of day (00:00 to 23:59).", bot.Clip(at))}
-	}
-	loc, err := briefings.LoadZone(strings.TrimSpace(zone))
-	if err != nil {
-		return bot.Command{}, &bot.UsageError{Command: bot.CmdSubscribe, Problem: fmt.Sprintf("%q is not a time zone I know; use an IANA name like Europe/Berlin, America/New_York or UTC.", bot.Clip(zone))}
-	}
-	return bot.Command{Name: bot.CmdSubscribe, At: &tod, Zone: loc.String()}, nil
 }
 
 // oneLine keeps a typed option from smuggling a second command line into the

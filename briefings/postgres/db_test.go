@@ -163,7 +163,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if _, err := db.SaveStories(ctx, []briefings.StoryChange{{Headline: "H", Summary: []string{"S."}, Updated: ingested.Published, NewItems: []briefings.Item{ingested}}}); err != nil {
 		t.Fatal(err)
 	}
-	sub, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: briefings.PlatformDiscord, ID: "9"}, At: 480, Zone: "Asia/Tokyo", Active: true})
+	sub, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: briefings.PlatformDiscord, ID: "9"}, At: 480, Zone: testZone("Asia/Tokyo"), Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,15 +325,15 @@ func TestRejectsWhatCannotBeStored(t *testing.T) {
 		"NUL byte in an item":    withItem(func(it *briefings.Item) { it.Text = "a\x00b" }),
 		"invalid UTF-8 in title": withItem(func(it *briefings.Item) { it.Title = "bad \xff byte" }),
 		"time of day past midnight": func() error {
-			_, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: chat, At: 24 * 60, Zone: "UTC"})
+			_, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: chat, At: 24 * 60, Zone: briefings.UTC})
 			return err
 		},
 		"no chat id": func() error {
-			_, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: "console"}, Zone: "UTC"})
+			_, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: "console"}, Zone: briefings.UTC})
 			return err
 		},
 		"next due before year 1": func() error {
-			_, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: chat, Zone: "UTC", NextDue: time.Time{}.Add(-time.Hour)})
+			_, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: chat, Zone: briefings.UTC, NextDue: time.Time{}.Add(-time.Hour)})
 			return err
 		},
 		"NUL byte in a summary": func() error { return db.CacheSummary(ctx, "k", []string{"a\x00"}) },
@@ -372,7 +372,7 @@ func TestErrorTextIsAlwaysRecorded(t *testing.T) {
 	if err != nil || len(srcs) != 1 || srcs[0].LastError != "HTTP 500: \uFFFD\uFFFDbody" {
 		t.Errorf("ListSources = %+v, %v", srcs, err)
 	}
-	sub, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: "telegram", ID: "1"}, Zone: "UTC", Active: true, NextDue: time.Unix(100, 0)})
+	sub, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: "telegram", ID: "1"}, Zone: briefings.UTC, Active: true, NextDue: time.Unix(100, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,4 +469,13 @@ func TestConcurrentIngestStoresEachItemOnce(t *testing.T) {
 			t.Errorf("item %s stored %d times, want once", g, seen[g])
 		}
 	}
+}
+
+// testZone is a zone the test knows loads.
+func testZone(name string) briefings.Zone {
+	z, err := briefings.ParseZone(name)
+	if err != nil {
+		panic(err)
+	}
+	return z
 }

@@ -19,7 +19,7 @@ var day0 = time.Date(2025, time.March, 14, 6, 30, 0, 0, time.UTC)
 func subscribeDue(t *testing.T, db *DB, id string, due time.Time) briefings.Subscription {
 	t.Helper()
 	sub, err := db.SaveSubscription(t.Context(), briefings.Subscription{
-		Chat: briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: id}, At: 7*60 + 30, Zone: "Europe/Berlin",
+		Chat: briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: id}, At: 7*60 + 30, Zone: testZone("Europe/Berlin"),
 		Active: true, NextDue: due,
 	})
 	if err != nil {

@@ -50,7 +50,7 @@ func (db *DB) SaveSubscription(ctx context.Context, sub briefings.Subscription) 
 			last_error = excluded.last_error,
 			created_at = excluded.created_at
 		RETURNING id`,
-		string(sub.Chat.Platform), sub.Chat.ID, int(sub.At), sub.Zone, nonNil(sub.Topics.Include), nonNil(sub.Topics.Exclude), sub.Active,
+		string(sub.Chat.Platform), sub.Chat.ID, int(sub.At), sub.Zone.String(), nonNil(sub.Topics.Include), nonNil(sub.Topics.Exclude), sub.Active,
 		sub.NextDue, sub.LastDeliveredAt, diagnostic(sub.LastError), sub.CreatedAt).Scan(&sub.ID)
 	if err != nil {
 		return briefings.Subscription{}, fmt.Errorf("postgres: save subscription %s: %w", sub.Chat, err)
@@ -63,17 +63,22 @@ func checkSubscription(sub briefings.Subscription) error {
 	if err := sub.Validate(); err != nil {
 		return err
 	}
-	return checkText(append(append([]string{string(sub.Chat.Platform), sub.Chat.ID, sub.Zone}, sub.Topics.Include...), sub.Topics.Exclude...)...)
+	return checkText(append(append([]string{string(sub.Chat.Platform), sub.Chat.ID, sub.Zone.String()}, sub.Topics.Include...), sub.Topics.Exclude...)...)
 }
 
 func scanSubscription(row pgx.Row) (briefings.Subscription, error) {
 	var sub briefings.Subscription
-	var platform string
+	var platform, zone string
 	var at int
-	err := row.Scan(&sub.ID, &platform, &sub.Chat.ID, &at, &sub.Zone, &sub.Topics.Include, &sub.Topics.Exclude, &sub.Active,
+	err := row.Scan(&sub.ID, &platform, &sub.Chat.ID, &at, &zone, &sub.Topics.Include, &sub.Topics.Exclude, &sub.Active,
 		&sub.NextDue, &sub.LastDeliveredAt, &sub.LastError, &sub.CreatedAt)
 	if err != nil {
 		return briefings.Subscription{}, err
+	}
+	// The zone is resolved here, once, so that a subscription in hand always
+	// has one that loads.
+	if sub.Zone, err = briefings.ParseZone(zone); err != nil {
+		return briefings.Subscription{}, fmt.Errorf("subscription %d: %w", sub.ID, err)
 	}
 	sub.Chat.Platform = briefings.Platform(platform)
 	sub.At = briefings.TimeOfDay(at)

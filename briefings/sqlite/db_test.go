@@ -84,7 +84,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if _, err := db.SaveStories(ctx, []briefings.StoryChange{{Headline: "H", Summary: []string{"S."}, Updated: ingested.Published, NewItems: []briefings.Item{ingested}}}); err != nil {
 		t.Fatal(err)
 	}
-	sub, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: briefings.PlatformDiscord, ID: "9"}, At: 480, Zone: "Asia/Tokyo", Active: true})
+	sub, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: briefings.PlatformDiscord, ID: "9"}, At: 480, Zone: testZone("Asia/Tokyo"), Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,15 +428,15 @@ func TestRejectsWhatCannotBeStored(t *testing.T) {
 			return err
 		},
 		"time of day past midnight": func() error {
-			_, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: chat, At: 24 * 60, Zone: "UTC"})
+			_, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: chat, At: 24 * 60, Zone: briefings.UTC})
 			return err
 		},
 		"no chat id": func() error {
-			_, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: "console"}, Zone: "UTC"})
+			_, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: "console"}, Zone: briefings.UTC})
 			return err
 		},
 		"next due before year 1": func() error {
-			_, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: chat, Zone: "UTC", NextDue: time.Time{}.Add(-time.Hour)})
+			_, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: chat, Zone: briefings.UTC, NextDue: time.Time{}.Add(-time.Hour)})
 			return err
 		},
 	}
@@ -494,4 +494,13 @@ func TestDeliveryStoreContractInMemory(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		return db
 	})
+}
+
+// testZone is a zone the test knows loads.
+func testZone(name string) briefings.Zone {
+	z, err := briefings.ParseZone(name)
+	if err != nil {
+		panic(err)
+	}
+	return z
 }

@@ -29,7 +29,7 @@ func TestLockInstance(t *testing.T) {
 	}
 	now := time.Date(2025, 3, 14, 7, 30, 0, 0, time.UTC)
 	sub, err := first.SaveSubscription(ctx, briefings.Subscription{
-		Chat: briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: "1"}, Zone: "UTC", Active: true, NextDue: now})
+		Chat: briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: "1"}, Zone: briefings.UTC, Active: true, NextDue: now})
 	if err != nil {
 		t.Fatal(err)
 	}

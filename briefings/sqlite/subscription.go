@@ -52,7 +52,7 @@ func (db *DB) SaveSubscription(ctx context.Context, sub briefings.Subscription) 
 			last_error = excluded.last_error,
 			created_at = excluded.created_at
 		RETURNING id`,
-		string(sub.Chat.Platform), sub.Chat.ID, int(sub.At), sub.Zone, string(topics), sub.Active,
+		string(sub.Chat.Platform), sub.Chat.ID, int(sub.At), sub.Zone.String(), string(topics), sub.Active,
 		micros(sub.NextDue), micros(sub.LastDeliveredAt), sub.LastError, micros(sub.CreatedAt))
 	if err := row.Scan(&sub.ID); err != nil {
 		return briefings.Subscription{}, fmt.Errorf("sqlite: save subscription %s: %w", sub.Chat, err)
@@ -62,10 +62,10 @@ func (db *DB) SaveSubscription(ctx context.Context, sub briefings.Subscription) 
 
 func scanSubscription(row interface{ Scan(...any) error }) (briefings.Subscription, error) {
 	var sub briefings.Subscription
-	var platform, topics string
+	var platform, zone, topics string
 	var at int
 	var nextDue, lastDelivered, created int64
-	err := row.Scan(&sub.ID, &platform, &sub.Chat.ID, &at, &sub.Zone, &topics, &sub.Active,
+	err := row.Scan(&sub.ID, &platform, &sub.Chat.ID, &at, &zone, &topics, &sub.Active,
 		&nextDue, &lastDelivered, &sub.LastError, &created)
 	if err != nil {
 		return briefings.Subscription{}, err
@@ -73,6 +73,11 @@ func scanSubscription(row interface{ Scan(...any) error }) (briefings.Subscripti
 	var t storedTopics
 	if err := json.Unmarshal([]byte(topics), &t); err != nil {
 		return briefings.Subscription{}, fmt.Errorf("topics: %w", err)
+	}
+	// The zone is resolved here, once, so that a subscription in hand always
+	// has one that loads.
+	if sub.Zone, err = briefings.ParseZone(zone); err != nil {
+		return briefings.Subscription{}, fmt.Errorf("subscription %d: %w", sub.ID, err)
 	}
 	sub.Chat.Platform = briefings.Platform(platform)
 	sub.At = briefings.TimeOfDay(at)

@@ -684,7 +684,7 @@ func testRecentStories(t *testing.T, open func(t *testing.T) briefings.Store) {
 func testSubscriptions(t *testing.T, open func(t *testing.T) briefings.Store) {
 	chat := briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: "-100123456"}
 	full := briefings.Subscription{
-		Chat: chat, At: 7*60 + 30, Zone: "Europe/Berlin",
+		Chat: chat, At: 7*60 + 30, Zone: testZone("Europe/Berlin"),
 		Topics:  briefings.Topics{Include: []string{"ukraine", "münchen"}, Exclude: []string{"sport"}},
 		Active:  true,
 		NextDue: at(24), LastDeliveredAt: at(0), LastError: "telegram: 429: retry after 3", CreatedAt: at(-240),
@@ -718,14 +718,14 @@ func testSubscriptions(t *testing.T, open func(t *testing.T) briefings.Store) {
 		// Moving onto a chat that has its own subscription replaces it.
 		other := full
 		other.Chat = briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: "-5"}
-		other.Zone = "UTC"
+		other.Zone = briefings.UTC
 		if _, err := s.SaveSubscription(t.Context(), other); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.MoveSubscription(t.Context(), other.Chat, to); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.GetSubscription(t.Context(), to); got.Zone != "UTC" {
+		if got, _ := s.GetSubscription(t.Context(), to); got.Zone.String() != "UTC" {
 			t.Errorf("after moving onto an occupied chat, zone = %q, want the moved one's", got.Zone)
 		}
 	})
@@ -807,7 +807,7 @@ func testSubscriptions(t *testing.T, open func(t *testing.T) briefings.Store) {
 		if err != nil {
 			t.Fatalf("SaveSubscription: %v", err)
 		}
-		replacement := briefings.Subscription{Chat: chat, At: 0, Zone: "UTC"} // inactive, no topics, zero times
+		replacement := briefings.Subscription{Chat: chat, At: 0, Zone: briefings.UTC} // inactive, no topics, zero times
 		second, err := s.SaveSubscription(t.Context(), replacement)
 		if err != nil {
 			t.Fatalf("SaveSubscription: %v", err)
@@ -965,7 +965,7 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) briefings.Store) 
 			return err
 		}},
 		{"SaveSubscription", func() error {
-			_, err := s.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: briefings.PlatformConsole, ID: "1"}, Zone: "UTC"})
+			_, err := s.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: briefings.PlatformConsole, ID: "1"}, Zone: briefings.UTC})
 			return err
 		}},
 		{"CachedSummary", func() error { _, _, err := s.CachedSummary(ctx, "k"); return err }},
@@ -983,4 +983,13 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) briefings.Store) 
 	if got := recent(t, s, time.Time{}, 10); len(got) != 0 {
 		t.Errorf("RecentStories after a canceled SaveStories = %v, want none", got)
 	}
+}
+
+// testZone is a zone the test knows loads.
+func testZone(name string) briefings.Zone {
+	z, err := briefings.ParseZone(name)
+	if err != nil {
+		panic(err)
+	}
+	return z
 }

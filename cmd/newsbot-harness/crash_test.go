@@ -47,11 +47,11 @@ func TestCrashMidBroadcast(t *testing.T) {
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "newsbot.db")
 	now := time.Now()
-	zone, loc, err := middayZone(now)
+	zone, err := middayZone(now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := subscribeChats(ctx, dbPath, chats, now.In(loc).Truncate(time.Minute), zone); err != nil {
+	if err := subscribeChats(ctx, dbPath, chats, now.In(zone.Location()).Truncate(time.Minute), zone); err != nil {
 		t.Fatal(err)
 	}
 	start := func(run int) *botProcess {

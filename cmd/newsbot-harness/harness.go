@@ -58,8 +58,9 @@ func newsFeed() *httptest.Server {
 // middayZone returns a fixed-offset zone in which it is about midday at
 // now, so that "due now" and "today" can never straddle a local midnight
 // however the run is timed.
-func middayZone(now time.Time) (name string, loc *time.Location, err error) {
+func middayZone(now time.Time) (briefings.Zone, error) {
 	offset := 12 - now.UTC().Hour() // -11 … +12, all valid Etc/GMT zones
+	var name string
 	switch {
 	case offset > 0:
 		name = fmt.Sprintf("Etc/GMT-%d", offset) // POSIX signs: Etc/GMT-3 is UTC+3
@@ -68,19 +69,14 @@ func middayZone(now time.Time) (name string, loc *time.Location, err error) {
 	default:
 		name = "UTC"
 	}
-	loc, err = briefings.LoadZone(name)
-	return name, loc, err
+	return briefings.ParseZone(name)
 }
 
 // subscribeChats stores a subscription for each Telegram chat id straight
 // into the SQLite file at path, all due at due (their time of day read in
 // zone), as if each chat had sent /subscribe.
-func subscribeChats(ctx context.Context, path string, chats []int64, due time.Time, zone string) error {
-	loc, err := briefings.LoadZone(zone)
-	if err != nil {
-		return err
-	}
-	local := due.In(loc)
+func subscribeChats(ctx context.Context, path string, chats []int64, due time.Time, zone briefings.Zone) error {
+	local := due.In(zone.Location())
 	at := briefings.TimeOfDay(local.Hour()*60 + local.Minute())
 	db, err := sqlite.Open(ctx, path)
 	if err != nil {
@@ -374,11 +370,11 @@ func fanOut(ctx context.Context, bc botCommand, dir string, n int, scale float64
 		}
 	}
 	now := time.Now()
-	zone, loc, err := middayZone(now)
+	zone, err := middayZone(now)
 	if err != nil {
 		return res, err
 	}
-	due := now.In(loc).Truncate(time.Minute)
+	due := now.In(zone.Location()).Truncate(time.Minute)
 	dbPath := filepath.Join(dir, "fanout.db")
 	if err := subscribeChats(ctx, dbPath, chats, due, zone); err != nil {
 		return res, fmt.Errorf("subscribe: %w", err)
@@ -450,14 +446,14 @@ func stored(ctx context.Context, bc botCommand, dir string, n int, observe time.
 	}
 	defer fake.Close()
 	now := time.Now()
-	zone, loc, err := middayZone(now)
+	zone, err := middayZone(now)
 	if err != nil {
 		return res, err
 	}
 	dbPath := filepath.Join(dir, "stored.db")
 	// Spread over the hour a day ahead: due tomorrow, never now.
 	chats := chatIDs(n)
-	due := now.In(loc).Truncate(time.Minute).Add(24 * time.Hour)
+	due := now.In(zone.Location()).Truncate(time.Minute).Add(24 * time.Hour)
 	for start := 0; start < n; start += 1000 {
 		batch := chats[start:min(start+1000, n)]
 		if err := subscribeChats(ctx, dbPath, batch, due.Add(time.Duration(start/1000%60)*time.Minute), zone); err != nil {
