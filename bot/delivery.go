@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -48,8 +49,6 @@ func (f DeliveryObserverFunc) ObserveDelivery(e DeliveryEvent) { f(e) }
 type job struct {
 	sub     briefings.Subscription // as claimed: NextDue is the due instant
 	chat    briefings.ChatRef      // where it goes now (follows moves)
-	loc     *time.Location
-	date    string
 	msgs    []OutMessage
 	next    int // index of the next message to send
 	tries   int // transient failures of msgs[next]
@@ -63,8 +62,10 @@ type job struct {
 // queue is one platform's delivery queue: jobs ordered by when they are
 // ready, a bounded number of workers, and the platform-wide pause.
 type queue struct {
-	s *Scheduler
-	p Platform
+	p       Platform
+	opts    *SchedulerOptions // the scheduler's, with its defaults; read only
+	log     *slog.Logger
+	stories *briefings.DailyStories
 
 	mu          sync.Mutex
 	jobs        jobHeap
@@ -74,14 +75,38 @@ type queue struct {
 	wake        chan struct{}
 }
 
-func newQueue(s *Scheduler, p Platform) *queue {
-	return &queue{s: s, p: p, wake: make(chan struct{}, 1)}
+func newQueue(p Platform, opts *SchedulerOptions, stories *briefings.DailyStories) *queue {
+	return &queue{p: p, opts: opts, log: opts.Logger, stories: stories, wake: make(chan struct{}, 1)}
 }
+
+func (q *queue) now() time.Time { return q.opts.Now() }
 
 func (q *queue) heldCount() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.held
+}
+
+// claim takes what is due of the platform's subscriptions, up to the
+// queue's free capacity, and queues it.
+func (q *queue) claim(ctx context.Context, now time.Time) (int, error) {
+	free := q.opts.MaxClaimed - q.heldCount()
+	if free <= 0 {
+		return 0, nil
+	}
+	subs, err := q.opts.Store.ClaimDue(ctx, briefings.ClaimRequest{
+		Owner: q.opts.Owner, Platform: q.p.Name(), Now: now, LeaseUntil: now.Add(q.opts.Lease), Limit: free,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delivery: claim %s: %w", q.p.Name(), err)
+	}
+	for _, sub := range subs {
+		q.add(&job{sub: sub, chat: sub.Chat, readyAt: now})
+	}
+	if len(subs) > 0 {
+		q.opts.Observer.ObserveDelivery(DeliveryEvent{Platform: q.p.Name(), Outcome: OutcomeClaimed, Count: len(subs)})
+	}
+	return len(subs), nil
 }
 
 // add queues a newly claimed job.
@@ -128,7 +153,7 @@ func (q *queue) pauseAll(until time.Time) {
 // take waits for the next ready job; nil when ctx ends.
 func (q *queue) take(ctx context.Context) *job {
 	for {
-		now := q.s.now()
+		now := q.now()
 		q.mu.Lock()
 		wait := time.Duration(-1) // no job: wait for one
 		switch {
@@ -184,7 +209,7 @@ func (q *queue) run(ctx context.Context, j *job) {
 		return // finished, or back on the queue
 	}
 	for j.next < len(j.msgs) {
-		start := q.s.now()
+		start := q.now()
 		err := q.p.Send(ctx, j.chat, j.msgs[j.next])
 		if ctx.Err() != nil {
 			// Stopping: the ledger says where to resume; Run releases the claim.
@@ -192,18 +217,18 @@ func (q *queue) run(ctx context.Context, j *job) {
 			return
 		}
 		outcome := Classify(err)
-		ev := DeliveryEvent{Platform: q.p.Name(), Chat: j.chat, Outcome: outcome, Latency: q.s.now().Sub(start), Err: err}
+		ev := DeliveryEvent{Platform: q.p.Name(), Chat: j.chat, Outcome: outcome, Latency: q.now().Sub(start), Err: err}
 		var ra *RetryAfterError
 		if errors.As(err, &ra) {
 			ev.RetryAfter = ra.After
 		}
-		q.s.opts.Observer.ObserveDelivery(ev)
+		q.opts.Observer.ObserveDelivery(ev)
 
 		switch outcome {
 		case "sent":
 			j.next++
 			j.tries = 0
-			if err := q.s.opts.Store.RecordProgress(ctx, q.s.opts.Owner, j.sub.ID, j.date, j.next); err != nil {
+			if err := q.opts.Store.RecordProgress(ctx, q.opts.Owner, j.sub.ID, j.sub.DueDate(), j.next); err != nil {
 				q.drop(ctx, j, "record progress", err)
 				return
 			}
@@ -217,8 +242,8 @@ func (q *queue) run(ctx context.Context, j *job) {
 			if reason == "" {
 				reason = "the chat no longer takes messages"
 			}
-			if err := q.s.opts.Chats.Deactivate(ctx, j.chat, reason); err != nil {
-				q.s.log.Error("deactivate chat", "chat", j.chat.String(), "err", err)
+			if err := q.opts.Chats.Deactivate(ctx, j.chat, reason); err != nil {
+				q.log.Error("deactivate chat", "chat", j.chat.String(), "err", err)
 			}
 			q.finish(ctx, j, briefings.DeliveryGone, reason, OutcomeFailed)
 			return
@@ -231,11 +256,11 @@ func (q *queue) run(ctx context.Context, j *job) {
 				q.transient(ctx, j, fmt.Errorf("chat moved in a loop: %w", err))
 				return
 			}
-			if err := q.s.opts.Chats.MoveChat(ctx, j.chat, to); err != nil {
+			if err := q.opts.Chats.MoveChat(ctx, j.chat, to); err != nil {
 				q.transient(ctx, j, err)
 				return
 			}
-			q.s.log.Info("delivery follows a moved chat", "from", j.chat.String(), "to", to.String())
+			q.log.Info("delivery follows a moved chat", "from", j.chat.String(), "to", to.String())
 			j.chat = to // and the same message is sent again there
 		default:
 			q.transient(ctx, j, err)
@@ -245,50 +270,38 @@ func (q *queue) run(ctx context.Context, j *job) {
 	q.finish(ctx, j, briefings.DeliverySent, "", OutcomeDelivered)
 }
 
-// prepare decides what the claimed subscription gets today and loads or
-// writes the ledger entry; ready is false when the job was finished or put
-// back on the queue.
+// prepare carries out briefings.PlanDaily for the claimed subscription:
+// it loads or writes the ledger entry of its due date; ready is false when
+// the job was finished or put back on the queue.
 func (q *queue) prepare(ctx context.Context, j *job) (ready bool) {
-	store := q.s.opts.Store
-	now := q.s.now()
-	loc := j.sub.Zone.Location()
-	j.loc = loc
-	j.date = briefings.LocalDate(j.sub.NextDue, loc)
-	today := briefings.LocalDate(now, loc)
-
-	d, err := store.GetDelivery(ctx, j.sub.ID, j.date)
-	switch {
-	case err == nil && d.State.Finished():
-		// Delivered for this date already (the subscription was changed to a
-		// later time the same day): move on without sending again.
-		q.finishWith(ctx, j, briefings.DeliveryResult{State: d.State, Error: d.Error, FinishedAt: d.FinishedAt,
-			NextDue: briefings.NextDelivery(j.sub.At, loc, j.sub.NextDue)}, "")
+	now := q.now()
+	d, err := q.opts.Store.GetDelivery(ctx, j.sub.ID, j.sub.DueDate())
+	if err != nil && !errors.Is(err, briefings.ErrNotFound) {
+		q.transient(ctx, j, err)
 		return false
-	case err == nil && (j.date == today || d.MessagesSent > 0):
-		// Resume what a previous run started.
-	case err == nil || errors.Is(err, briefings.ErrNotFound):
-		if j.date != today {
-			next, _ := briefings.DeliveryDate(j.sub.At, loc, j.sub.NextDue, now)
-			q.finishWith(ctx, j, briefings.DeliveryResult{State: briefings.DeliverySkipped,
-				Error: "", NextDue: next}, OutcomeSkipped)
-			return false
-		}
+	}
+	plan := briefings.PlanDaily(j.sub, d, err == nil, now)
+	switch plan.Step {
+	case briefings.DailyFinished:
+		q.record(ctx, j, plan.Result, "")
+		return false
+	case briefings.DailySkip:
+		q.record(ctx, j, plan.Result, OutcomeSkipped)
+		return false
+	case briefings.DailyCompose:
 		if d, err = q.compose(ctx, j, now); err != nil {
 			q.transient(ctx, j, err)
 			return false
 		}
-	default:
-		q.transient(ctx, j, err)
-		return false
 	}
 	j.started = true
-	if len(d.Briefing.Entries) == 0 {
+	if d.NothingNew() {
 		q.finish(ctx, j, briefings.DeliveryEmpty, "", OutcomeEmpty)
 		return false
 	}
 	msgs, err := q.p.RenderBriefing(d.Briefing)
 	if err != nil || len(msgs) == 0 {
-		q.s.log.Error("render briefing", "chat", j.chat.String(), "err", err)
+		q.log.Error("render briefing", "chat", j.chat.String(), "err", err)
 		q.finish(ctx, j, briefings.DeliveryFailed, "the briefing could not be rendered", OutcomeFailed)
 		return false
 	}
@@ -300,44 +313,38 @@ func (q *queue) prepare(ctx context.Context, j *job) (ready bool) {
 // compose writes the day's ledger entry with a freshly composed briefing
 // (or gets the entry another run wrote first).
 func (q *queue) compose(ctx context.Context, j *job, now time.Time) (briefings.Delivery, error) {
-	store := q.s.opts.Store
-	last, err := store.LastDelivery(ctx, j.sub.ID)
+	last, err := q.opts.Store.LastDelivery(ctx, j.sub.ID)
 	if err != nil && !errors.Is(err, briefings.ErrNotFound) {
 		return briefings.Delivery{}, err
 	}
-	stories, err := q.s.stories.get(ctx, now)
+	stories, err := q.stories.Candidates(ctx, now)
 	if err != nil {
 		return briefings.Delivery{}, err
 	}
-	since := briefings.DeliveryWindowStart(now, last)
-	b := briefings.ComposeDaily(now, j.sub.Topics, stories, since, last.StoryIDs, q.s.opts.BriefingSize)
-	d, _, err := store.StartDelivery(ctx, q.s.opts.Owner, briefings.Delivery{
-		SubscriptionID: j.sub.ID, LocalDate: j.date, Due: j.sub.NextDue, Since: since, ComposedAt: now,
-		StoryIDs: b.StoryIDs(), Briefing: b, State: briefings.DeliveryPending, CreatedAt: now,
-	})
+	d, _, err := q.opts.Store.StartDelivery(ctx, q.opts.Owner, briefings.NewDailyDelivery(j.sub, last, stories, now, q.opts.BriefingSize))
 	return d, err
 }
 
 // retryAfter handles the platform asking to wait: the chat (or, for a
 // global limit, the whole platform) waits without holding a worker.
 func (q *queue) retryAfter(ctx context.Context, j *job, ra *RetryAfterError) {
-	now := q.s.now()
+	now := q.now()
 	wait := max(ra.After, 0)
 	until := now.Add(wait)
-	if wait >= q.s.opts.LongRetryAfter {
-		q.s.log.Warn("platform asked to wait long before sending more", "platform", string(q.p.Name()),
+	if wait >= q.opts.LongRetryAfter {
+		q.log.Warn("platform asked to wait long before sending more", "platform", string(q.p.Name()),
 			"chat", j.chat.String(), "retry_after", wait, "whole_bot", ra.Global, "resume_at", until)
 	}
 	if ra.Global {
 		q.pauseAll(until)
-		q.s.opts.Observer.ObserveDelivery(DeliveryEvent{Platform: q.p.Name(), Chat: j.chat, Outcome: OutcomePaused, RetryAfter: wait})
+		q.opts.Observer.ObserveDelivery(DeliveryEvent{Platform: q.p.Name(), Chat: j.chat, Outcome: OutcomePaused, RetryAfter: wait})
 	}
-	if wait > q.s.opts.DeferAfter && !ra.Global {
-		if err := q.s.opts.Store.DeferClaim(ctx, q.s.opts.Owner, j.sub.ID, until); err != nil {
+	if wait > q.opts.DeferAfter && !ra.Global {
+		if err := q.opts.Store.DeferClaim(ctx, q.opts.Owner, j.sub.ID, until); err != nil {
 			q.drop(ctx, j, "defer claim", err)
 			return
 		}
-		q.s.opts.Observer.ObserveDelivery(DeliveryEvent{Platform: q.p.Name(), Chat: j.chat, Outcome: OutcomeDeferred, RetryAfter: wait})
+		q.opts.Observer.ObserveDelivery(DeliveryEvent{Platform: q.p.Name(), Chat: j.chat, Outcome: OutcomeDeferred, RetryAfter: wait})
 		q.done()
 		return
 	}
@@ -353,42 +360,33 @@ func (q *queue) transient(ctx context.Context, j *job, err error) {
 		return
 	}
 	j.tries++
-	q.s.log.Warn("delivery failed, will retry", "chat", j.chat.String(), "attempt", j.tries, "err", err)
-	if j.tries >= q.s.opts.MaxAttempts {
+	q.log.Warn("delivery failed, will retry", "chat", j.chat.String(), "attempt", j.tries, "err", err)
+	if j.tries >= q.opts.MaxAttempts {
 		q.finish(ctx, j, briefings.DeliveryFailed, fmt.Sprintf("today's briefing could not be sent after %d attempts", j.tries), OutcomeFailed)
 		return
 	}
-	j.readyAt = q.s.now().Add(q.s.opts.RetryBackoff << (j.tries - 1))
+	j.readyAt = q.now().Add(q.opts.RetryBackoff << (j.tries - 1))
 	q.push(j)
 }
 
 // finish records the outcome of a started job and moves the subscription to
 // its next day.
 func (q *queue) finish(ctx context.Context, j *job, state briefings.DeliveryState, reason, outcome string) {
-	q.finishWith(ctx, j, briefings.DeliveryResult{State: state, Error: reason,
-		NextDue: briefings.NextDelivery(j.sub.At, j.loc, j.sub.NextDue)}, outcome)
+	q.record(ctx, j, briefings.DailyResult(j.sub, state, reason, q.now()), outcome)
 }
 
-func (q *queue) finishWith(ctx context.Context, j *job, r briefings.DeliveryResult, outcome string) {
-	now := q.s.now()
-	r.SubscriptionID = j.sub.ID
-	r.Due = j.sub.NextDue
-	if r.LocalDate == "" {
-		r.LocalDate = j.date
-	}
-	if r.FinishedAt.IsZero() {
-		r.FinishedAt = now
-	}
-	if err := q.s.opts.Store.FinishDelivery(ctx, q.s.opts.Owner, r); err != nil {
+// record writes a delivery's result and forgets the job.
+func (q *queue) record(ctx context.Context, j *job, r briefings.DeliveryResult, outcome string) {
+	if err := q.opts.Store.FinishDelivery(ctx, q.opts.Owner, r); err != nil {
 		q.drop(ctx, j, "finish delivery", err)
 		return
 	}
 	q.done()
 	if outcome != "" {
-		q.s.opts.Observer.ObserveDelivery(DeliveryEvent{Platform: q.p.Name(), Chat: j.chat, Outcome: outcome})
+		q.opts.Observer.ObserveDelivery(DeliveryEvent{Platform: q.p.Name(), Chat: j.chat, Outcome: outcome})
 	}
 	if r.State == briefings.DeliveryFailed {
-		q.s.log.Error("gave up today's briefing", "chat", j.chat.String(), "reason", r.Error)
+		q.log.Error("gave up today's briefing", "chat", j.chat.String(), "reason", r.Error)
 	}
 }
 
@@ -403,14 +401,14 @@ func (q *queue) drop(ctx context.Context, j *job, what string, err error) {
 		return // stopping: Run releases the claim; the ledger says where to resume
 	}
 	if errors.Is(err, briefings.ErrClaimLost) {
-		q.s.log.Warn("delivery claim lost; another instance resumes it", "chat", j.chat.String(), "op", what)
+		q.log.Warn("delivery claim lost; another instance resumes it", "chat", j.chat.String(), "op", what)
 		return
 	}
-	q.s.log.Error("delivery store write failed; retrying later", "chat", j.chat.String(), "op", what, "err", err)
+	q.log.Error("delivery store write failed; retrying later", "chat", j.chat.String(), "op", what, "err", err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := q.s.opts.Store.DeferClaim(ctx, q.s.opts.Owner, j.sub.ID, q.s.now().Add(q.s.opts.RetryBackoff)); err != nil && !errors.Is(err, briefings.ErrClaimLost) {
-		q.s.log.Error("delivery store write failed again", "chat", j.chat.String(), "op", "defer claim", "err", err)
+	if err := q.opts.Store.DeferClaim(ctx, q.opts.Owner, j.sub.ID, q.now().Add(q.opts.RetryBackoff)); err != nil && !errors.Is(err, briefings.ErrClaimLost) {
+		q.log.Error("delivery store write failed again", "chat", j.chat.String(), "op", "defer claim", "err", err)
 	}
 }
 

@@ -154,7 +154,7 @@ func newWorld(t *testing.T, start time.Time, dbPath string) *world {
 	w := &world{t: t, db: db, now: now, fake: &fakePlatform{name: briefings.PlatformTelegram, now: now}}
 	w.svc = briefings.NewService(db, briefings.Options{Now: now})
 	w.opts = bot.SchedulerOptions{
-		Store: db, Chats: w.svc, Platforms: []bot.Platform{w.fake}, Owner: db.InstanceID(), Now: now,
+		Store: db, Stories: db, Chats: w.svc, Platforms: []bot.Platform{w.fake}, Owner: db.InstanceID(), Now: now,
 		Logger:  slog.New(slog.NewTextHandler(&w.logs, nil)),
 		Workers: 4, RetryBackoff: 10 * time.Second, MaxAttempts: 3, PollInterval: 10 * time.Minute,
 		Observer: bot.DeliveryObserverFunc(func(e bot.DeliveryEvent) {

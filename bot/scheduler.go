@@ -36,33 +36,9 @@ import (
 //     but whose progress was not yet written when the process died: at most
 //     one per worker, so at most Workers per platform.
 //
-// The rules of what is delivered when:
-//
-//   - Content: the stories updated since the subscription's last briefing
-//     was composed, and at most FirstBriefingWindow (24 h) back — so a first
-//     briefing, a re-subscription or a chat back from blocked gets the last
-//     day, never a backlog — minus the stories the last briefing carried,
-//     filtered by the subscription's topics and ranked by briefings.Compose,
-//     at most BriefingSize.
-//   - Nothing new: no message is sent. The day is recorded as "empty" in the
-//     ledger, and the next briefing covers everything since. A bot that pings
-//     a chat daily to say it has nothing is noise; /brief answers on demand.
-//   - Late: a briefing is still delivered, once, as long as it is the same
-//     local date for the subscriber as the due time (the bot was down at
-//     07:30 and back at 11:00: delivered at 11:00). A briefing whose local
-//     date has passed is skipped (recorded "skipped") — except one that had
-//     already sent some of its messages, which is finished so the chat does
-//     not keep half a briefing.
-//   - Transient failures are retried with exponential back-off, MaxAttempts
-//     times per message; then the day is given up ("failed", LastError set,
-//     shown by /status) and the next day is tried afresh.
-
-// DeliveryStore is what delivery needs of the store.
-type DeliveryStore interface {
-	briefings.DeliveryStore
-	RecentStories(ctx context.Context, since time.Time, limit int) ([]briefings.Story, error)
-	StoriesVersion(ctx context.Context) (int64, error)
-}
+// What is delivered when — the content, nothing new, late, skipped, the next
+// due instant — is decided by package briefings (PlanDaily, NewDailyDelivery,
+// DailyResult); this package carries the decisions out.
 
 // ChatLifecycle changes subscriptions as platforms report on chats;
 // *briefings.Service is one.
@@ -73,7 +49,8 @@ type ChatLifecycle interface {
 
 // SchedulerOptions configure a Scheduler. Zero values take the defaults.
 type SchedulerOptions struct {
-	Store     DeliveryStore
+	Store     briefings.DeliveryStore
+	Stories   briefings.StoryReader // where briefings' stories come from; usually the same store
 	Chats     ChatLifecycle
 	Platforms []Platform
 	// Owner names this instance in claims; unique per process.
@@ -102,10 +79,9 @@ type SchedulerOptions struct {
 // Scheduler finds due subscriptions and delivers them through the platforms'
 // queues.
 type Scheduler struct {
-	opts    SchedulerOptions
-	log     *slog.Logger
-	queues  []*queue
-	stories storyCache
+	opts   SchedulerOptions
+	log    *slog.Logger
+	queues []*queue
 
 	mu         sync.Mutex
 	lastRenew  time.Time
@@ -121,8 +97,8 @@ type PollStats struct {
 
 // NewScheduler checks opts and fills in the defaults.
 func NewScheduler(opts SchedulerOptions) (*Scheduler, error) {
-	if opts.Store == nil || opts.Chats == nil {
-		return nil, errors.New("delivery: scheduler needs a store and a chat lifecycle")
+	if opts.Store == nil || opts.Stories == nil || opts.Chats == nil {
+		return nil, errors.New("delivery: scheduler needs a store, stories and a chat lifecycle")
 	}
 	if opts.Owner == "" {
 		return nil, errors.New("delivery: scheduler needs an owner id")
@@ -160,13 +136,13 @@ func NewScheduler(opts SchedulerOptions) (*Scheduler, error) {
 	if opts.Observer == nil {
 		opts.Observer = DeliveryObserverFunc(func(DeliveryEvent) {})
 	}
-	s := &Scheduler{opts: opts, log: opts.Logger}
-	if s.log == nil {
-		s.log = slog.Default()
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
 	}
-	s.stories.store = opts.Store
+	s := &Scheduler{opts: opts, log: opts.Logger}
+	stories := briefings.NewDailyStories(opts.Stories)
 	for _, p := range opts.Platforms {
-		s.queues = append(s.queues, newQueue(s, p))
+		s.queues = append(s.queues, newQueue(p, &s.opts, stories))
 	}
 	return s, nil
 }
@@ -181,24 +157,11 @@ func (s *Scheduler) Poll(ctx context.Context) (PollStats, error) {
 	var errs []error
 	now := s.now()
 	for _, q := range s.queues {
-		free := s.opts.MaxClaimed - q.heldCount()
-		if free <= 0 {
-			continue
-		}
-		subs, err := s.opts.Store.ClaimDue(ctx, briefings.ClaimRequest{
-			Owner: s.opts.Owner, Platform: q.p.Name(), Now: now, LeaseUntil: now.Add(s.opts.Lease), Limit: free,
-		})
+		n, err := q.claim(ctx, now)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("delivery: claim %s: %w", q.p.Name(), err))
-			continue
+			errs = append(errs, err)
 		}
-		for _, sub := range subs {
-			q.add(&job{sub: sub, chat: sub.Chat, readyAt: now})
-		}
-		stats.Claimed += len(subs)
-		if len(subs) > 0 {
-			s.opts.Observer.ObserveDelivery(DeliveryEvent{Platform: q.p.Name(), Outcome: OutcomeClaimed, Count: len(subs)})
-		}
+		stats.Claimed += n
 	}
 	for _, q := range s.queues {
 		stats.Held += q.heldCount()
@@ -286,41 +249,4 @@ func (s *Scheduler) untilNextPoll(ctx context.Context) time.Duration {
 		wait = max(next.Sub(now), 0)
 	}
 	return wait
-}
-
-// storyCandidates bounds the stories a daily briefing is chosen from.
-const storyCandidates = 500
-
-// storyCache keeps the last day's stories for the many briefings composed in
-// one burst, reloaded when the story set changes or after a minute.
-type storyCache struct {
-	store DeliveryStore
-
-	mu       sync.Mutex
-	version  int64
-	loadedAt time.Time
-	stories  []briefings.Story
-}
-
-func (c *storyCache) get(ctx context.Context, now time.Time) ([]briefings.Story, error) {
-	v, err := c.store.StoriesVersion(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.stories != nil && v == c.version && now.Sub(c.loadedAt) >= 0 && now.Sub(c.loadedAt) < time.Minute {
-		return c.stories, nil
-	}
-	// An hour of margin: briefings composed within the cache's minute may
-	// look back their full day from a slightly later now.
-	stories, err := c.store.RecentStories(ctx, now.Add(-briefings.FirstBriefingWindow-time.Hour), storyCandidates)
-	if err != nil {
-		return nil, err
-	}
-	if stories == nil {
-		stories = []briefings.Story{}
-	}
-	c.version, c.loadedAt, c.stories = v, now, stories
-	return stories, nil
 }

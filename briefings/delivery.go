@@ -3,7 +3,6 @@ package briefings
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 )
 
@@ -133,65 +132,4 @@ type DeliveryStore interface {
 	FinishDelivery(ctx context.Context, owner string, r DeliveryResult) error
 	// PruneDeliveries deletes finished entries created before before.
 	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
-}
-
-// FirstBriefingWindow is how far back a briefing looks at most: a new
-// subscription's first briefing, and one after a pause (unsubscribed, blocked,
-// bot down), covers the last day, never a backlog.
-const FirstBriefingWindow = 24 * time.Hour
-
-// DeliveryWindowStart is the earliest Updated of a story that may go into the
-// briefing delivered at now, given the subscription's last delivery (zero
-// when there was none): the stories new since that briefing was composed, but
-// no older than FirstBriefingWindow.
-func DeliveryWindowStart(now time.Time, last Delivery) time.Time {
-	start := now.Add(-FirstBriefingWindow)
-	if last.ComposedAt.After(start) {
-		start = last.ComposedAt
-	}
-	return start
-}
-
-// ComposeDaily is a subscriber's daily briefing: among stories (each updated
-// at or after since), those not carried by the previous briefing, filtered by
-// topics and ranked as Compose ranks them, at most size. Its Entries are empty
-// when nothing is new.
-func ComposeDaily(now time.Time, topics Topics, stories []Story, since time.Time, previous []int64, size int) Briefing {
-	fresh := make([]Story, 0, len(stories))
-	for _, st := range stories {
-		if st.Updated.Before(since) || slices.Contains(previous, st.ID) {
-			continue
-		}
-		fresh = append(fresh, st)
-	}
-	return Compose(now, topics, fresh, size)
-}
-
-// StoryIDs lists the stories of a briefing, in order.
-func (b Briefing) StoryIDs() []int64 {
-	ids := make([]int64, len(b.Entries))
-	for i, e := range b.Entries {
-		ids[i] = e.StoryID
-	}
-	return ids
-}
-
-// DeliveryDate decides which local date a due subscription is delivered for
-// at now, by the catch-up rule: a briefing due earlier on the subscriber's
-// current local date is still delivered (late, once); one due on an earlier
-// local date is skipped, since yesterday's news arriving today is noise. It
-// returns the due instant to deliver for (deliver is true when it is at or
-// before now), or the next due instant after the skipped ones.
-func DeliveryDate(at TimeOfDay, loc *time.Location, due, now time.Time) (deliverDue time.Time, deliver bool) {
-	today := LocalDate(now, loc)
-	for !due.After(now) && LocalDate(due, loc) != today {
-		from := due
-		// Long downtime: jump to two days ago instead of stepping a day at a
-		// time through months.
-		if floor := now.Add(-49 * time.Hour); floor.After(from) {
-			from = floor
-		}
-		due = NextDelivery(at, loc, from)
-	}
-	return due, !due.After(now)
 }

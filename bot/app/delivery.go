@@ -17,6 +17,7 @@ func (m *Main) runDelivery(ctx context.Context, platforms []bot.Platform) error 
 	}
 	s, err := bot.NewScheduler(bot.SchedulerOptions{
 		Store:        m.store,
+		Stories:      m.store,
 		Chats:        m.Service,
 		Platforms:    platforms,
 		Owner:        m.store.InstanceID(),
