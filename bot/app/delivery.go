@@ -8,9 +8,9 @@ import (
 )
 
 // runDelivery delivers the daily briefings through the platforms until ctx
-// ends (see bot.Scheduler for the rules). On SQLite, openStore has made this
-// process the only one on the file; on PostgreSQL, instances split the due
-// deliveries through claims.
+// ends (bot.Scheduler carries out briefings.PlanDaily's rules). On SQLite,
+// openBotStore has made this process the only one on the file; on
+// PostgreSQL, instances split the due deliveries through claims.
 func (m *Main) runDelivery(ctx context.Context, platforms []bot.Platform) error {
 	if m.store == nil || m.Service == nil {
 		return fmt.Errorf("delivery: the store is not open")

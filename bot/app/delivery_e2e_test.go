@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/bot/app"
+	"github.com/newsbot/newsbot/bot/app/config"
 	"github.com/newsbot/newsbot/bot/discord/discordtest"
 	"github.com/newsbot/newsbot/bot/telegram/telegramtest"
 )
@@ -41,7 +41,7 @@ func (c *runningClock) JumpTo(t time.Time) { c.offset.Store(int64(time.Until(t))
 // test fails if Run fails.
 func startMainWithClock(t *testing.T, env map[string]string, clock func() time.Time) (*app.Main, *lockedBuffer) {
 	t.Helper()
-	cfg, err := bot.ParseConfig(env)
+	cfg, err := config.Parse(env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/bot/app"
+	"github.com/newsbot/newsbot/bot/app/config"
 )
 
 // waitFor waits until the output satisfies cond, failing after a generous
@@ -29,7 +29,7 @@ func waitFor(t *testing.T, out *lockedBuffer, what string, cond func(string) boo
 // and the briefing is printed once; /status then shows the delivery and the
 // next one.
 func TestConsoleDailyBriefingEndToEnd(t *testing.T) {
-	cfg, err := bot.ParseConfig(dbEnv(t))
+	cfg, err := config.Parse(dbEnv(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestConsoleDailyBriefingEndToEnd(t *testing.T) {
 // A second bot on the same database file refuses to run, and says why.
 func TestSecondProcessOnTheSameDatabaseRefuses(t *testing.T) {
 	env := dbEnv(t)
-	cfg, err := bot.ParseConfig(env)
+	cfg, err := config.Parse(env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/bot/app"
+	"github.com/newsbot/newsbot/bot/app/config"
 	"github.com/newsbot/newsbot/bot/discord/discordtest"
 )
 
@@ -52,7 +52,7 @@ func startDiscordBot(t *testing.T, w *discordWorld, env map[string]string) *app.
 	env["DISCORD_BOT_TOKEN"] = w.srv.Token()
 	env["DISCORD_API_BASE"] = w.srv.URL()
 	env["DISCORD_GUILD_ID"] = w.guildID
-	cfg, err := bot.ParseConfig(env)
+	cfg, err := config.Parse(env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestDiscordRejectedTokenStopsTheBot(t *testing.T) {
 	env := dbEnv(t)
 	env["DISCORD_BOT_TOKEN"] = "definitely-wrong"
 	env["DISCORD_API_BASE"] = w.srv.URL()
-	cfg, err := bot.ParseConfig(env)
+	cfg, err := config.Parse(env)
 	if err != nil {
 		t.Fatal(err)
 	}

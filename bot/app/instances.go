@@ -78,13 +78,13 @@ func (m *Main) joinInstances(ctx context.Context, platforms []bot.Platform) (*in
 	for _, p := range platforms {
 		switch a := p.(type) {
 		case *telegram.Adapter:
-			if el, ok := m.store.(telegram.PollElector); ok && m.Config.TelegramWebhookURL == "" {
+			if el, ok := m.store.(telegram.PollElector); ok && m.Config.Telegram.WebhookURL == "" {
 				a.ElectPoller(el, 0)
 			}
 		case *discord.Adapter:
-			if m.Config.DiscordShardCount > 1 {
+			if m.Config.Discord.ShardCount > 1 {
 				s := a.Session()
-				s.ShardID, s.ShardCount = m.Config.DiscordShardID, m.Config.DiscordShardCount
+				s.ShardID, s.ShardCount = m.Config.Discord.ShardID, m.Config.Discord.ShardCount
 				m.Logger.Info("discord: opening one gateway shard", "shard", s.ShardID, "of", s.ShardCount)
 			}
 		}

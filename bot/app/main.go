@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/newsbot/newsbot/bot"
+	"github.com/newsbot/newsbot/bot/app/config"
 	"github.com/newsbot/newsbot/bot/console"
 	"github.com/newsbot/newsbot/bot/discord"
 	"github.com/newsbot/newsbot/bot/metrics"
@@ -29,7 +30,7 @@ import (
 
 // Main is the whole bot process, built from a Config.
 type Main struct {
-	Config bot.Config
+	Config config.Config
 	Stdin  io.Reader
 	Stdout io.Writer
 	Logger *slog.Logger
@@ -44,7 +45,7 @@ type Main struct {
 }
 
 // NewMain returns a Main that logs to stderr at the configured level.
-func NewMain(cfg bot.Config, stdin io.Reader, stdout, stderr io.Writer) *Main {
+func NewMain(cfg config.Config, stdin io.Reader, stdout, stderr io.Writer) *Main {
 	return &Main{
 		Config: cfg,
 		Stdin:  stdin,
@@ -77,7 +78,7 @@ func (m *Main) run(ctx context.Context) error {
 	if err := m.Config.Validate(); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	store, err := openStore(ctx, m.Config)
+	store, err := openBotStore(ctx, m.Config)
 	if err != nil {
 		return err
 	}
@@ -208,14 +209,14 @@ func (m *Main) run(ctx context.Context) error {
 // token is set, or else the console.
 func (m *Main) platforms(ctx context.Context) ([]bot.Platform, error) {
 	var ps []bot.Platform
-	if m.Config.TelegramToken != "" {
+	if m.Config.Telegram.Token != "" {
 		p, err := m.newTelegram(ctx)
 		if err != nil {
 			return nil, err
 		}
 		ps = append(ps, p)
 	}
-	if m.Config.DiscordToken != "" {
+	if m.Config.Discord.Token != "" {
 		p, err := m.newDiscord(ctx)
 		if err != nil {
 			return nil, err
@@ -310,13 +311,13 @@ func (m *Main) HTTPAddr() string { return m.httpAddr }
 // it) when NEWSBOT_LLM_URL is set.
 func (m *Main) summarizer(cache briefings.SummaryCache) (briefings.Summarizer, error) {
 	extractive := summarize.New(summarize.Options{})
-	if m.Config.LLMURL == "" {
+	if m.Config.LLM.URL == "" {
 		return extractive, nil
 	}
 	llm, err := summarize.NewLLM(summarize.LLMOptions{
-		BaseURL:  m.Config.LLMURL,
-		Model:    m.Config.LLMModel,
-		APIKey:   m.Config.LLMAPIKey,
+		BaseURL:  m.Config.LLM.URL,
+		Model:    m.Config.LLM.Model,
+		APIKey:   m.Config.LLM.APIKey,
 		Fallback: extractive,
 		Cache:    cache,
 		Logger:   m.Logger,
@@ -327,7 +328,7 @@ func (m *Main) summarizer(cache briefings.SummaryCache) (briefings.Summarizer, e
 	if err != nil {
 		return nil, fmt.Errorf("NEWSBOT_LLM_URL: %w", err)
 	}
-	m.Logger.Info("summarizing with an LLM, extractive as fallback", "model", m.Config.LLMModel)
+	m.Logger.Info("summarizing with an LLM, extractive as fallback", "model", m.Config.LLM.Model)
 	return llm, nil
 }
 
@@ -348,7 +349,7 @@ func (m *Main) ingestSample(ctx context.Context) error {
 
 // AddConfiguredFeeds adds the feeds of NEWSBOT_FEEDS and NEWSBOT_OPML to the
 // stored list.
-func AddConfiguredFeeds(ctx context.Context, store briefings.SourceStore, cfg bot.Config) error {
+func AddConfiguredFeeds(ctx context.Context, store briefings.SourceStore, cfg config.Config) error {
 	urls := cfg.Feeds
 	if cfg.OPMLPath != "" {
 		f, err := os.Open(cfg.OPMLPath)

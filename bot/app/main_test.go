@@ -17,8 +17,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/bot/app"
+	"github.com/newsbot/newsbot/bot/app/config"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -32,7 +32,7 @@ func runMain(t *testing.T, env map[string]string, input string) (stdout, logs st
 
 func runMainAt(t *testing.T, now time.Time, env map[string]string, input string) (stdout, logs string) {
 	t.Helper()
-	cfg, err := bot.ParseConfig(env)
+	cfg, err := config.Parse(env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestConsoleBadInput(t *testing.T) {
 // TestRunStopsOnCancel is Ctrl-C / SIGTERM: the context ends while the
 // console waits for input, and Run returns cleanly.
 func TestRunStopsOnCancel(t *testing.T) {
-	cfg, err := bot.ParseConfig(dbEnv(t))
+	cfg, err := config.Parse(dbEnv(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 
 // TestRunCancelledWhileStarting is Ctrl-C before the bot is up.
 func TestRunCancelledWhileStarting(t *testing.T) {
-	cfg, err := bot.ParseConfig(dbEnv(t))
+	cfg, err := config.Parse(dbEnv(t))
 	if err != nil {
 		t.Fatal(err)
 	}

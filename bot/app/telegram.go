@@ -13,11 +13,11 @@ func (m *Main) newTelegram(ctx context.Context) (bot.Platform, error) {
 	// m.Now is the domain clock, which tests may freeze; pacing needs the
 	// real one, so the adapter keeps its default.
 	return telegram.New(ctx, telegram.Options{
-		Token:         m.Config.TelegramToken,
-		Endpoint:      m.Config.TelegramAPIEndpoint,
-		WebhookURL:    m.Config.TelegramWebhookURL,
-		WebhookSecret: m.Config.TelegramWebhookSecret,
-		RateScale:     m.Config.TelegramRateScale,
+		Token:         m.Config.Telegram.Token,
+		Endpoint:      m.Config.Telegram.APIEndpoint,
+		WebhookURL:    m.Config.Telegram.WebhookURL,
+		WebhookSecret: m.Config.Telegram.WebhookSecret,
+		RateScale:     m.Config.Telegram.RateScale,
 		Chats:         m.Service,
 		Logger:        m.Logger,
 	})

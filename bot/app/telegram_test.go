@@ -16,6 +16,7 @@ import (
 
 	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/bot/app"
+	"github.com/newsbot/newsbot/bot/app/config"
 	"github.com/newsbot/newsbot/bot/telegram/telegramtest"
 )
 
@@ -53,7 +54,7 @@ func tgEnv(t testing.TB, srv *telegramtest.Server) map[string]string {
 // logs. The test fails if Run fails or the logs show the token.
 func startTelegramMain(t testing.TB, env map[string]string) *lockedBuffer {
 	t.Helper()
-	cfg, err := bot.ParseConfig(env)
+	cfg, err := config.Parse(env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +434,7 @@ func TestTelegramWrongTokenStopsWithAClearError(t *testing.T) {
 	srv := newTelegramFake(t, telegramtest.Options{})
 	env := tgEnv(t, srv)
 	env["TELEGRAM_BOT_TOKEN"] = "987654321:AAE-wrong_SECRET-half-0123456789abcd"
-	cfg, err := bot.ParseConfig(env)
+	cfg, err := config.Parse(env)
 	if err != nil {
 		t.Fatal(err)
 	}

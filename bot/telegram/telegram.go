@@ -37,7 +37,7 @@ type Options struct {
 	// Token is the bot's token from BotFather.
 	Token string
 	// Endpoint is the Bot API URL format, with %s for the token and then
-	// the method (bot.DefaultTelegramAPIEndpoint when empty).
+	// the method (DefaultAPIEndpoint when empty).
 	Endpoint string
 	// WebhookURL, when set, switches from long polling to a webhook: the
 	// adapter calls setWebhook with it and serves its path (RegisterHTTP).
@@ -113,7 +113,7 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 		return nil, errors.New("telegram: no token")
 	}
 	if opts.Endpoint == "" {
-		opts.Endpoint = bot.DefaultTelegramAPIEndpoint
+		opts.Endpoint = DefaultAPIEndpoint
 	}
 	if strings.Count(opts.Endpoint, "%s") != 2 {
 		return nil, errors.New("telegram: the API endpoint must be a URL format with two %s (token, method)")

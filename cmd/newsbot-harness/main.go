@@ -31,8 +31,8 @@ import (
 
 	"time"
 
-	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/bot/app"
+	"github.com/newsbot/newsbot/bot/app/config"
 )
 
 // roleEnv makes this binary run as the bot under measurement.
@@ -58,7 +58,7 @@ func runBot(environ []string, stderr io.Writer) int {
 			env[k] = v
 		}
 	}
-	cfg, err := bot.ParseConfig(env)
+	cfg, err := config.Parse(env)
 	if err != nil {
 		fmt.Fprintf(stderr, "newsbot: configuration: %v\n", err)
 		return 2

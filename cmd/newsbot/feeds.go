@@ -8,9 +8,9 @@ import (
 	"net/url"
 	"os"
 
+	"github.com/newsbot/newsbot/bot/app"
 	"github.com/newsbot/newsbot/briefings"
 	"github.com/newsbot/newsbot/briefings/feeds"
-	"github.com/newsbot/newsbot/briefings/sqlite"
 )
 
 // runFeeds manages the stored feed list: list, add, remove, import, export.
@@ -24,7 +24,7 @@ func runFeeds(ctx context.Context, args []string, stdout, stderr io.Writer, envi
 		fmt.Fprintf(stderr, "newsbot: configuration:\n%s\n", indent(err.Error()))
 		return 2
 	}
-	store, err := sqlite.Open(ctx, cfg.SQLitePath())
+	store, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "newsbot feeds: %v\n", err)
 		return 1

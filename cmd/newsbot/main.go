@@ -17,8 +17,8 @@ import (
 
 	"github.com/joho/godotenv"
 
-	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/bot/app"
+	"github.com/newsbot/newsbot/bot/app/config"
 )
 
 func main() {
@@ -84,7 +84,7 @@ func runBot(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, envi
 
 // loadConfig reads .env when there is one, under the real environment, and
 // parses the result.
-func loadConfig(environ []string) (bot.Config, error) {
+func loadConfig(environ []string) (config.Config, error) {
 	env := make(map[string]string)
 	dotenv, err := godotenv.Read(".env")
 	switch {
@@ -93,14 +93,14 @@ func loadConfig(environ []string) (bot.Config, error) {
 			env[k] = v
 		}
 	case !errors.Is(err, fs.ErrNotExist):
-		return bot.Config{}, fmt.Errorf(".env: %w", err)
+		return config.Config{}, fmt.Errorf(".env: %w", err)
 	}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			env[k] = v
 		}
 	}
-	return bot.ParseConfig(env)
+	return config.Parse(env)
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/newsbot/newsbot/briefings/postgres/pgtest"
 )
 
 // buildNewsbot compiles the command once per test binary, as `go run` would.
@@ -97,7 +99,19 @@ func runCLI(t *testing.T, env []string, args ...string) (int, string, string) {
 }
 
 func TestFeedsSubcommands(t *testing.T) {
-	env := []string{"DATABASE_URL=" + filepath.Join(t.TempDir(), "n.db")}
+	testFeedsSubcommands(t, filepath.Join(t.TempDir(), "n.db"), filepath.Join(t.TempDir(), "n2.db"))
+}
+
+// TestFeedsSubcommandsOnPostgres: the feeds subcommands open the store the
+// bot opens, PostgreSQL too.
+func TestFeedsSubcommandsOnPostgres(t *testing.T) {
+	testFeedsSubcommands(t, pgtest.Schema(t), pgtest.Schema(t))
+}
+
+// testFeedsSubcommands runs every feeds subcommand on the store databaseURL
+// names, and the OPML round trip into the empty store otherURL names.
+func testFeedsSubcommands(t *testing.T, databaseURL, otherURL string) {
+	env := []string{"DATABASE_URL=" + databaseURL}
 	code, out, _ := runCLI(t, env, "feeds", "add", "https://a.example/feed.xml")
 	if code != 0 || !strings.Contains(out, "added") {
 		t.Fatalf("add: %d %q", code, out)
@@ -124,7 +138,7 @@ func TestFeedsSubcommands(t *testing.T) {
 		t.Errorf("export: %d %q", code, exported)
 	}
 	// Export → import into a new store gives the same list.
-	env2 := []string{"DATABASE_URL=" + filepath.Join(t.TempDir(), "n2.db")}
+	env2 := []string{"DATABASE_URL=" + otherURL}
 	round := filepath.Join(t.TempDir(), "out.opml")
 	os.WriteFile(round, []byte(exported), 0o644)
 	runCLI(t, env2, "feeds", "import", round)

@@ -1,4 +1,4 @@
-package bot
+package config
 
 import (
 	"strings"
@@ -19,15 +19,15 @@ func TestDiscordShardConfig(t *testing.T) {
 		{env: map[string]string{"DISCORD_SHARD_COUNT": "two"}, errMention: "DISCORD_SHARD_COUNT"},
 	}
 	for _, tt := range tests {
-		c, err := ParseConfig(tt.env)
+		c, err := Parse(tt.env)
 		if tt.errMention != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.errMention) {
 				t.Errorf("%v: error %v, want one naming %s", tt.env, err, tt.errMention)
 			}
 			continue
 		}
-		if err != nil || c.DiscordShardID != tt.id || c.DiscordShardCount != tt.count {
-			t.Errorf("%v: shard %d of %d (%v), want %d of %d", tt.env, c.DiscordShardID, c.DiscordShardCount, err, tt.id, tt.count)
+		if err != nil || c.Discord.ShardID != tt.id || c.Discord.ShardCount != tt.count {
+			t.Errorf("%v: shard %d of %d (%v), want %d of %d", tt.env, c.Discord.ShardID, c.Discord.ShardCount, err, tt.id, tt.count)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package bot
+package config
 
 import (
 	"fmt"
@@ -8,18 +8,18 @@ import (
 )
 
 func TestParseConfigDefaults(t *testing.T) {
-	c, err := ParseConfig(map[string]string{})
+	c, err := Parse(map[string]string{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.DatabaseURL != DefaultDatabaseURL || c.Timezone.Location() != time.UTC || c.PollInterval != 10*time.Minute ||
-		c.BriefingSize != 5 || c.AllowPrivateFeeds || len(c.Feeds) != 0 || c.TelegramToken != "" {
+		c.BriefingSize != 5 || c.AllowPrivateFeeds || len(c.Feeds) != 0 || c.Telegram.Token != "" {
 		t.Errorf("defaults: %+v", c)
 	}
 }
 
 func TestParseConfigValues(t *testing.T) {
-	c, err := ParseConfig(map[string]string{
+	c, err := Parse(map[string]string{
 		"NEWSBOT_FEEDS":               " https://a.example/feed.xml , https://b.example/rss ,",
 		"NEWSBOT_TIMEZONE":            "Europe/Berlin",
 		"NEWSBOT_POLL_INTERVAL":       "15m",
@@ -53,7 +53,7 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 		"NEWSBOT_FEEDS":               "ftp://x.example/feed",
 		"DATABASE_URL":                "mysql://root:hunter2@db/newsbot",
 	}
-	_, err := ParseConfig(env)
+	_, err := Parse(env)
 	if err == nil {
 		t.Fatal("want errors")
 	}
@@ -66,7 +66,7 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 	delete(env, "NEWSBOT_POLL_INTERVAL")
 	delete(env, "NEWSBOT_ALLOW_PRIVATE_FEEDS")
 	delete(env, "NEWSBOT_LOG_LEVEL")
-	_, err = ParseConfig(env)
+	_, err = Parse(env)
 	for _, name := range []string{"NEWSBOT_TIMEZONE", "NEWSBOT_BRIEFING_SIZE", "NEWSBOT_FEEDS", "DATABASE_URL"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s:\n%v", name, err)
@@ -78,7 +78,7 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 }
 
 func TestParseConfigPollIntervalFloor(t *testing.T) {
-	_, err := ParseConfig(map[string]string{"NEWSBOT_POLL_INTERVAL": "5s"})
+	_, err := Parse(map[string]string{"NEWSBOT_POLL_INTERVAL": "5s"})
 	if err == nil || !strings.Contains(err.Error(), "NEWSBOT_POLL_INTERVAL") {
 		t.Errorf("a 5s poll interval should be refused naming the variable, got %v", err)
 	}
@@ -87,7 +87,7 @@ func TestParseConfigPollIntervalFloor(t *testing.T) {
 // TestConfigNeverShowsSecrets: printing a Config, as a log line might, masks
 // every token and key.
 func TestConfigNeverShowsSecrets(t *testing.T) {
-	c, err := ParseConfig(map[string]string{
+	c, err := Parse(map[string]string{
 		"TELEGRAM_BOT_TOKEN":  "123456:SECRET-telegram-token",
 		"DISCORD_BOT_TOKEN":   "SECRET.discord.token",
 		"NEWSBOT_LLM_URL":     "http://127.0.0.1:8081/v1",
@@ -116,7 +116,7 @@ func TestConfigPlatformValidation(t *testing.T) {
 		{map[string]string{"DISCORD_GUILD_ID": "my-server"}, "DISCORD_GUILD_ID"},
 		{map[string]string{"NEWSBOT_LLM_URL": "http://x.example"}, "NEWSBOT_LLM_MODEL"},
 	} {
-		_, err := ParseConfig(tt.env)
+		_, err := Parse(tt.env)
 		if err == nil || !strings.Contains(err.Error(), tt.name) {
 			t.Errorf("%v: error %v, want one naming %s", tt.env, err, tt.name)
 		}
