@@ -1,8 +1,9 @@
 // Package bot is the process around the briefing core: the command grammar
 // every adapter shares, the handler that turns a command into a reply, the
-// configuration, and (later) the scheduler and delivery queues. Adapters in
-// bot/console, bot/telegram and bot/discord translate between their platform
-// and this package.
+// pacer, and the scheduler and delivery queues that carry out the daily
+// rules of package briefings. Adapters in bot/console, bot/telegram and
+// bot/discord translate between their platform and this package;
+// configuration is read in bot/app/config.
 package bot
 
 import (
