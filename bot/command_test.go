@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -120,6 +121,39 @@ func FuzzParseCommand(f *testing.F) {
 			if _, err := briefings.ParseZone(cmd.Zone.String()); err != nil {
 				t.Fatalf("accepted zone %q that does not load", cmd.Zone)
 			}
+		}
+	})
+}
+
+// FuzzSubscribeCommand: /subscribe from typed options (Discord) answers as
+// the text grammar does for the same time and zone: the same command, or the
+// same error line.
+func FuzzSubscribeCommand(f *testing.F) {
+	for _, s := range [][2]string{{"07:30", "Europe/Berlin"}, {"25:00", "UTC"}, {"07:30", "Mars/Olympus"}, {"7:5", "Local"}, {"0:00", "Etc/GMT+14"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, at, zone string) {
+		got, gotErr := SubscribeCommand(at, zone)
+		if gotErr != nil {
+			var ue *UsageError
+			if !errors.As(gotErr, &ue) || strings.Contains(gotErr.Error(), "\n") {
+				t.Fatalf("SubscribeCommand(%q, %q) = %v, want one line of *UsageError", at, zone, gotErr)
+			}
+		} else if got.Name != CmdSubscribe || (at != "") != (got.At != nil) || (zone != "") != !got.Zone.IsZero() {
+			t.Fatalf("SubscribeCommand(%q, %q) = %+v", at, zone, got)
+		}
+		// Where the text grammar reads the same two words, it answers the same.
+		text := "/subscribe " + at + " " + zone
+		if !strings.Contains(at, ":") || len(strings.Fields(at)) != 1 || len(strings.Fields(zone)) != 1 ||
+			strings.TrimSpace(at) != at || strings.TrimSpace(zone) != zone || len(text) > maxCommandBytes || !utf8.ValidString(text) {
+			return
+		}
+		want, wantErr := ParseCommand(text, "")
+		if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+			t.Fatalf("typed %q %q: %v; text %q: %v", at, zone, gotErr, text, wantErr)
+		}
+		if gotErr == nil && !cmp.Equal(got, want) {
+			t.Fatalf("typed %q %q: %+v; text: %+v", at, zone, got, want)
 		}
 	})
 }
