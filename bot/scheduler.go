@@ -27,6 +27,9 @@ import (
 //     worker. A 429 for the whole bot pauses the platform's queue. A wait
 //     longer than DeferAfter also gives up the claim until then, so the
 //     subscription is picked up again (by any instance) when it may be sent.
+//   - Transient failures are retried with exponential back-off, MaxAttempts
+//     times per message; then the day is given up ("failed", LastError set,
+//     shown by /status) and the next day is tried afresh.
 //   - Exactly once: the ledger entry of (subscription, local date) is written
 //     with the composed briefing before the first message, its progress after
 //     every message, and its outcome together with the subscription's next
