@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/newsbot/newsbot/briefings"
+	"github.com/newsbot/newsbot/briefings/storetest"
 )
 
 var day0 = time.Date(2025, time.March, 14, 6, 30, 0, 0, time.UTC)
@@ -19,7 +20,7 @@ var day0 = time.Date(2025, time.March, 14, 6, 30, 0, 0, time.UTC)
 func subscribeDue(t *testing.T, db *DB, id string, due time.Time) briefings.Subscription {
 	t.Helper()
 	sub, err := db.SaveSubscription(t.Context(), briefings.Subscription{
-		Chat: briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: id}, At: 7*60 + 30, Zone: testZone("Europe/Berlin"),
+		Chat: briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: id}, At: 7*60 + 30, Zone: storetest.Zone("Europe/Berlin"),
 		Active: true, NextDue: due,
 	})
 	if err != nil {

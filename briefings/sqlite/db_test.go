@@ -84,7 +84,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if _, err := db.SaveStories(ctx, []briefings.StoryChange{{Headline: "H", Summary: []string{"S."}, Updated: ingested.Published, NewItems: []briefings.Item{ingested}}}); err != nil {
 		t.Fatal(err)
 	}
-	sub, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: briefings.PlatformDiscord, ID: "9"}, At: 480, Zone: testZone("Asia/Tokyo"), Active: true})
+	sub, err := db.SaveSubscription(ctx, briefings.Subscription{Chat: briefings.ChatRef{Platform: briefings.PlatformDiscord, ID: "9"}, At: 480, Zone: storetest.Zone("Asia/Tokyo"), Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,13 +494,4 @@ func TestDeliveryStoreContractInMemory(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		return db
 	})
-}
-
-// testZone is a zone the test knows loads.
-func testZone(name string) briefings.Zone {
-	z, err := briefings.ParseZone(name)
-	if err != nil {
-		panic(err)
-	}
-	return z
 }

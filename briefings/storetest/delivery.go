@@ -40,7 +40,7 @@ const (
 func subscribe(t *testing.T, s DeliveryStore, p briefings.Platform, id string, due time.Time, active bool) briefings.Subscription {
 	t.Helper()
 	sub, err := s.SaveSubscription(t.Context(), briefings.Subscription{
-		Chat: briefings.ChatRef{Platform: p, ID: id}, At: 9*60 + 26, Zone: testZone("Europe/Berlin"),
+		Chat: briefings.ChatRef{Platform: p, ID: id}, At: 9*60 + 26, Zone: Zone("Europe/Berlin"),
 		Active: active, NextDue: due, CreatedAt: at(-48),
 	})
 	if err != nil {

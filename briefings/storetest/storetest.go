@@ -684,7 +684,7 @@ func testRecentStories(t *testing.T, open func(t *testing.T) briefings.Store) {
 func testSubscriptions(t *testing.T, open func(t *testing.T) briefings.Store) {
 	chat := briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: "-100123456"}
 	full := briefings.Subscription{
-		Chat: chat, At: 7*60 + 30, Zone: testZone("Europe/Berlin"),
+		Chat: chat, At: 7*60 + 30, Zone: Zone("Europe/Berlin"),
 		Topics:  briefings.Topics{Include: []string{"ukraine", "münchen"}, Exclude: []string{"sport"}},
 		Active:  true,
 		NextDue: at(24), LastDeliveredAt: at(0), LastError: "telegram: 429: retry after 3", CreatedAt: at(-240),
@@ -985,8 +985,8 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) briefings.Store) 
 	}
 }
 
-// testZone is a zone the test knows loads.
-func testZone(name string) briefings.Zone {
+// Zone is a zone the tests know loads.
+func Zone(name string) briefings.Zone {
 	z, err := briefings.ParseZone(name)
 	if err != nil {
 		panic(err)
