@@ -110,6 +110,21 @@ func (m *moves) MoveChat(_ context.Context, from, to briefings.ChatRef) error {
 	return nil
 }
 
+// Deactivate and Resume record "stop telegram:ID" and "resume telegram:ID".
+func (m *moves) Deactivate(_ context.Context, chat briefings.ChatRef, _ string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.got = append(m.got, "stop "+chat.String())
+	return nil
+}
+
+func (m *moves) Resume(_ context.Context, chat briefings.ChatRef) (briefings.Subscription, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.got = append(m.got, "resume "+chat.String())
+	return briefings.Subscription{}, true, nil
+}
+
 func (m *moves) list() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
