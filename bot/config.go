@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -236,8 +237,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("TELEGRAM_API_ENDPOINT=%q: want an http(s) URL format with two %%s (token, method), like %s", clip(c.TelegramAPIEndpoint), DefaultTelegramAPIEndpoint))
 	}
 	if c.TelegramWebhookURL != "" {
-		if u, err := url.Parse(c.TelegramWebhookURL); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
-			errs = append(errs, fmt.Errorf("TELEGRAM_WEBHOOK_URL=%q: not an http(s) URL", clip(c.TelegramWebhookURL)))
+		if err := checkWebhookURL(c.TelegramWebhookURL); err != nil {
+			errs = append(errs, err)
 		}
 		if c.HTTPAddr == "" {
 			errs = append(errs, errors.New("TELEGRAM_WEBHOOK_URL is set but NEWSBOT_HTTP_ADDR is not: the webhook needs the HTTP listener"))
@@ -276,6 +277,24 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkWebhookURL applies setWebhook's rule: Telegram calls only https on
+// ports 443, 80, 88 or 8443 (https://core.telegram.org/bots/webhooks). A
+// loopback host, which Telegram could never reach, may be anything: it is a
+// local fake Bot API server's.
+func checkWebhookURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("TELEGRAM_WEBHOOK_URL=%q: not an http(s) URL", clip(raw))
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	if port := u.Port(); u.Scheme != "https" || (port != "" && port != "443" && port != "80" && port != "88" && port != "8443") {
+		return fmt.Errorf("TELEGRAM_WEBHOOK_URL=%q: Telegram calls only https:// on port 443, 80, 88 or 8443", clip(raw))
+	}
+	return nil
 }
 
 func validWebhookSecret(s string) bool {

@@ -256,3 +256,21 @@ func TestDeriveWebhookSecret(t *testing.T) {
 		t.Error("the secret shows the token")
 	}
 }
+
+// Muted in a group, the bot stops its deliveries there at once (with the
+// reason /status shows); given the right back, it resumes them.
+func TestServeFollowsMuteAndUnmute(t *testing.T) {
+	srv := newFake(t, telegramtest.Options{})
+	mv := &moves{}
+	a, _ := newAdapter(t, srv, Options{Chats: mv})
+	must(t, srv.AddGroup(-40, "Club", true))
+	must(t, srv.SetMember(-40, 5, telegramtest.StatusCreator))
+	serve(t, a)
+	must(t, srv.Mute(-40, 5))
+	waitUntil(t, "the mute is followed", func() bool { return len(mv.list()) == 1 })
+	must(t, srv.Unmute(-40, 5))
+	waitUntil(t, "the unmute is followed", func() bool { return len(mv.list()) == 2 })
+	if diff := cmp.Diff([]string{"stop telegram:-40", "resume telegram:-40"}, mv.list()); diff != "" {
+		t.Errorf("chat changes (-want +got):\n%s", diff)
+	}
+}
