@@ -80,9 +80,11 @@ type Pacer struct {
 	pausedUntil time.Time // the whole bot
 	rampFrom    time.Time // when the last pause of the whole bot ended
 	inFlight    int
-	// changed is closed and replaced when a send completes or the limits
-	// change, waking the senders that wait for room.
-	changed chan struct{}
+	// changed is closed and replaced when the limits change, or when a
+	// send completes while senders wait for one (waitingForChange), waking
+	// them; senders that wait for time sleep on their own timers.
+	changed          chan struct{}
+	waitingForChange int
 }
 
 type chatBudget struct {
@@ -242,6 +244,9 @@ func (p *Pacer) Acquire(ctx context.Context, chat string, group bool) (done func
 			return done, nil
 		}
 		changed := p.changed
+		if blocked {
+			p.waitingForChange++
+		}
 		p.mu.Unlock()
 
 		var fired <-chan time.Time
@@ -253,9 +258,10 @@ func (p *Pacer) Acquire(ctx context.Context, chat string, group bool) (done func
 			}
 			fired = timer.C
 		}
+		var err error
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("pace %s: %w", chat, ctx.Err())
+			err = fmt.Errorf("pace %s: %w", chat, ctx.Err())
 		case <-changed:
 			if timer != nil && !timer.Stop() {
 				select {
@@ -264,6 +270,14 @@ func (p *Pacer) Acquire(ctx context.Context, chat string, group bool) (done func
 				}
 			}
 		case <-fired:
+		}
+		if blocked {
+			p.mu.Lock()
+			p.waitingForChange--
+			p.mu.Unlock()
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 }
@@ -338,7 +352,9 @@ func (p *Pacer) takeLocked(b *chatBudget, group bool, now time.Time) func() {
 				w.complete(t)
 			}
 			p.inFlight--
-			p.broadcastLocked()
+			if p.waitingForChange > 0 {
+				p.broadcastLocked()
+			}
 		})
 	}
 }

@@ -12,14 +12,14 @@ import (
 // messages in any second in all, one in any second to one chat, 20 in any
 // minute to one group. Each is a sliding window (bot.Rate), and a send counts
 // in it until Telegram has answered, so no delay on the way makes Telegram
-// see more. The margin (2% of a second) is for a server clock that runs a
+// see more. The margin (1% of a second) is for a server clock that runs a
 // little apart from ours; the bursts only spread the sends inside a window.
 func DefaultLimits() bot.PaceLimits {
 	return bot.PaceLimits{
 		Global:   bot.Rate{Count: 30, Per: time.Second, Burst: 10},
 		PerChat:  bot.Rate{Count: 1, Per: time.Second, Burst: 1},
 		PerGroup: bot.Rate{Count: 20, Per: time.Minute, Burst: 5},
-		Margin:   20 * time.Millisecond,
+		Margin:   10 * time.Millisecond,
 	}
 }
 
