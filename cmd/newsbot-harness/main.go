@@ -252,7 +252,7 @@ func printFanOut(out io.Writer, r fanOutResult) {
 	}
 	fmt.Fprintln(out)
 	ratioOK := r.Ratio() >= 0.95 || r.Inject429 > 0
-	fmt.Fprintf(out, "  send rate: %.1f/s achieved of %.0f/s allowed = %.3f (goal ≥ 0.95 without injected 429s) %s; %d briefings and %d replies, the briefings in %.1f s\n",
+	fmt.Fprintf(out, "  send rate: %.1f/s achieved of %.0f/s allowed = %.3f (goal ≥ 0.95 without injected 429s) %s; %d briefings and %d replies, the first message to the last briefing in %.1f s\n",
 		r.Achieved, r.Allowed, r.Ratio(), verdict(ratioOK), r.Count.Messages, r.Replies, r.Elapsed.Seconds())
 	fmt.Fprintf(out, "  busiest windows: %d of %d in one global window (%s), %d of %d to one group in one window (%s), %d of %d to one chat in one window (%s)\n",
 		r.BusiestGlobal, l.Global.Count, scaledPer(l.Global.Per), r.BusiestGroup, l.PerGroup.Count, scaledPer(l.PerGroup.Per),
