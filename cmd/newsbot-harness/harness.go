@@ -361,8 +361,8 @@ type fanOutResult struct {
 	fanOutSpec
 	Count       deliveryCount
 	Replies     int           // command replies the groups received
-	Elapsed     time.Duration // from the first accepted message to the last briefing
-	Achieved    float64       // messages per second in that span, replies included
+	Elapsed     time.Duration // first to last accepted briefing
+	Achieved    float64       // messages per second between them, replies included
 	Allowed     float64       // the global limit, scaled
 	Rejected429 int           // the fake's flood control (not injected)
 	Injected429 int
@@ -482,22 +482,25 @@ func fanOut(ctx context.Context, bc botCommand, dir string, spec fanOutSpec) (fa
 	limits, fakeScale := fake.Limits()
 	res.Limits = limits
 	res.Allowed = float64(limits.Global.Count) / limits.Global.Per.Seconds() * fakeScale
-	// The rate is taken while the bot had work: from its first message of
-	// any kind to its last briefing, counting every message in between.
+	// The rate is taken while deliveries went out: from the first briefing
+	// to the last, counting every message in between (replies too).
 	var first, last time.Time
 	all := fake.AllMessages()
 	for _, m := range all {
+		if !strings.HasPrefix(m.PlainText, "News briefing") {
+			continue
+		}
 		if first.IsZero() || m.Time.Before(first) {
 			first = m.Time
 		}
-		if strings.HasPrefix(m.PlainText, "News briefing") && m.Time.After(last) {
+		if m.Time.After(last) {
 			last = m.Time
 		}
 	}
 	if res.Elapsed = last.Sub(first); res.Elapsed > 0 {
 		inSpan := 0
 		for _, m := range all {
-			if !m.Time.After(last) {
+			if !m.Time.Before(first) && !m.Time.After(last) {
 				inSpan++
 			}
 		}

@@ -255,7 +255,7 @@ func printFanOut(out io.Writer, r fanOutResult) {
 	if r.Inject429 > 0 {
 		ratio = "(no goal: every 429 pauses every send)"
 	}
-	fmt.Fprintf(out, "  send rate: %.1f/s achieved of %.0f/s allowed = %.3f %s; %d briefings and %d replies, the first message to the last briefing in %.1f s\n",
+	fmt.Fprintf(out, "  send rate: %.1f/s achieved of %.0f/s allowed = %.3f %s; %d briefings and %d replies, the first briefing to the last in %.1f s\n",
 		r.Achieved, r.Allowed, r.Ratio(), ratio, r.Count.Messages, r.Replies, r.Elapsed.Seconds())
 	fmt.Fprintf(out, "  busiest windows: %d of %d in one global window (%s), %d of %d to one group in one window (%s), %d of %d to one chat in one window (%s)\n",
 		r.BusiestGlobal, l.Global.Count, scaledPer(l.Global.Per), r.BusiestGroup, l.PerGroup.Count, scaledPer(l.PerGroup.Per),
