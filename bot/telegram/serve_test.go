@@ -131,13 +131,21 @@ func (m *moves) list() []string {
 	return append([]string(nil), m.got...)
 }
 
-func TestServeFollowsMigratedGroup(t *testing.T) {
+// servingGroup serves a fake with one group (created by user 5) and records
+// what the adapter tells the core about chats.
+func servingGroup(t *testing.T, id int64, supergroup bool) (*telegramtest.Server, *moves) {
+	t.Helper()
 	srv := newFake(t, telegramtest.Options{})
 	mv := &moves{}
 	a, _ := newAdapter(t, srv, Options{Chats: mv})
-	must(t, srv.AddGroup(-20, "Club", false))
-	must(t, srv.SetMember(-20, 5, telegramtest.StatusCreator))
+	must(t, srv.AddGroup(id, "Club", supergroup))
+	must(t, srv.SetMember(id, 5, telegramtest.StatusCreator))
 	serve(t, a)
+	return srv, mv
+}
+
+func TestServeFollowsMigratedGroup(t *testing.T) {
+	srv, mv := servingGroup(t, -20, false)
 	must(t, srv.Migrate(-20, -1020))
 	waitUntil(t, "both service messages are handled", func() bool { return len(mv.list()) == 2 })
 	want := []string{"telegram:-20 → telegram:-1020", "telegram:-20 → telegram:-1020"}
@@ -260,12 +268,7 @@ func TestDeriveWebhookSecret(t *testing.T) {
 // Muted in a group, the bot stops its deliveries there at once (with the
 // reason /status shows); given the right back, it resumes them.
 func TestServeFollowsMuteAndUnmute(t *testing.T) {
-	srv := newFake(t, telegramtest.Options{})
-	mv := &moves{}
-	a, _ := newAdapter(t, srv, Options{Chats: mv})
-	must(t, srv.AddGroup(-40, "Club", true))
-	must(t, srv.SetMember(-40, 5, telegramtest.StatusCreator))
-	serve(t, a)
+	srv, mv := servingGroup(t, -40, true)
 	must(t, srv.Mute(-40, 5))
 	waitUntil(t, "the mute is followed", func() bool { return len(mv.list()) == 1 })
 	must(t, srv.Unmute(-40, 5))

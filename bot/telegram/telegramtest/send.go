@@ -337,15 +337,6 @@ func (s *Server) startFloodWaitLocked(scope Scope, chatID int64, retryAfter int)
 	}
 }
 
-func windowFor(logs map[int64]*slidingWindow, id int64) *slidingWindow {
-	w, ok := logs[id]
-	if !ok {
-		w = &slidingWindow{}
-		logs[id] = w
-	}
-	return w
-}
-
 // chatWindow is the strict per-chat limit: Burst messages in Burst×Per.
 func (l Limits) chatWindow() (time.Duration, int) {
 	return time.Duration(l.PerChat.Burst) * l.PerChat.Per, l.PerChat.Burst
@@ -358,11 +349,11 @@ func (s *Server) takeWindowsLocked(c *chat) *apiError {
 	l, scale, now := s.opts.Limits, s.opts.RateScale, s.now()
 	chatPer, chatCount := l.chatWindow()
 	longest, scope := s.globalLog.wait(now, scaled(l.Global.Per, scale), l.Global.Count), ScopeGlobal
-	if w := windowFor(s.chatLogs, c.id).wait(now, scaled(chatPer, scale), chatCount); w > longest {
+	if w := stateFor(s.chatLogs, c.id).wait(now, scaled(chatPer, scale), chatCount); w > longest {
 		longest, scope = w, ScopeChat
 	}
 	if isGroup(c) {
-		if w := windowFor(s.groupLogs, c.id).wait(now, scaled(l.PerGroup.Per, scale), l.PerGroup.Count); w > longest {
+		if w := stateFor(s.groupLogs, c.id).wait(now, scaled(l.PerGroup.Per, scale), l.PerGroup.Count); w > longest {
 			longest, scope = w, ScopeGroup
 		}
 	}
@@ -383,12 +374,12 @@ func (s *Server) countWindowsLocked(c *chat, now time.Time) {
 	s.globalLog.prune(now, globalPer)
 	s.globalLog = append(s.globalLog, now)
 	s.stats.BusiestGlobal = max(s.stats.BusiestGlobal, len(s.globalLog))
-	cw := windowFor(s.chatLogs, c.id)
+	cw := stateFor(s.chatLogs, c.id)
 	cw.prune(now, scaled(max(chatPer, l.PerChat.Per), scale))
 	*cw = append(*cw, now)
 	s.stats.BusiestChat = max(s.stats.BusiestChat, cw.within(now, scaled(l.PerChat.Per, scale)))
 	if isGroup(c) {
-		gw := windowFor(s.groupLogs, c.id)
+		gw := stateFor(s.groupLogs, c.id)
 		gw.prune(now, scaled(l.PerGroup.Per, scale))
 		*gw = append(*gw, now)
 		s.stats.BusiestGroup[c.id] = max(s.stats.BusiestGroup[c.id], len(*gw))
@@ -405,10 +396,10 @@ func (s *Server) takeTokensLocked(c *chat) *apiError {
 	}
 	charges := []charge{
 		{&s.globalBucket, s.opts.Limits.Global, ScopeGlobal},
-		{bucketFor(s.chatBuckets, c.id), s.opts.Limits.PerChat, ScopeChat},
+		{stateFor(s.chatBuckets, c.id), s.opts.Limits.PerChat, ScopeChat},
 	}
 	if isGroup(c) {
-		charges = append(charges, charge{bucketFor(s.groupBuckets, c.id), s.opts.Limits.PerGroup, ScopeGroup})
+		charges = append(charges, charge{stateFor(s.groupBuckets, c.id), s.opts.Limits.PerGroup, ScopeGroup})
 	}
 	now := s.now()
 	var longest time.Duration
@@ -427,11 +418,12 @@ func (s *Server) takeTokensLocked(c *chat) *apiError {
 	return nil
 }
 
-func bucketFor(buckets map[int64]*bucket, id int64) *bucket {
-	b, ok := buckets[id]
+// stateFor is a chat's limiter state (a bucket, a window), new when absent.
+func stateFor[T any](states map[int64]*T, id int64) *T {
+	st, ok := states[id]
 	if !ok {
-		b = &bucket{}
-		buckets[id] = b
+		st = new(T)
+		states[id] = st
 	}
-	return b
+	return st
 }
