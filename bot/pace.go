@@ -65,10 +65,11 @@ const (
 // say so, and holds back what the platform paused with a 429. Each platform
 // adapter has one, shared by replies and deliveries.
 //
-// Every budget is a sliding window: a send is counted in it from when it
-// leaves until its window has passed, and while it is in flight (Acquire), so
-// no window of the stated length ever holds more than Count sends however the
-// network delays them.
+// Every budget is a sliding window: a send taken with Acquire counts in it
+// while in flight and then for a window's length from its answer, so no
+// window of the stated length ever holds more than Count sends at the
+// platform however the network delays them. The price is one round trip per
+// window: Count sends per Per plus the round trip.
 type Pacer struct {
 	limits PaceLimits
 	now    func() time.Time
