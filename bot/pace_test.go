@@ -299,3 +299,28 @@ func TestPacerCancel(t *testing.T) {
 		}
 	})
 }
+
+// A Burst of 1 spaces every send Per/Count apart, as the Discord adapter's
+// budgets (45 a second in all, 5 per 5 s per channel) rely on.
+func TestPacerBurstOneSpacesEvenly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		limits := PaceLimits{Global: Rate{Count: 45, Per: time.Second, Burst: 1}, PerChat: Rate{Count: 5, Per: 5 * time.Second, Burst: 1}}
+		p := NewPacer(limits, nil)
+		var times []time.Time
+		for i := range 90 {
+			if err := p.Wait(t.Context(), fmt.Sprint("ch", i%9), false); err != nil {
+				t.Fatal(err)
+			}
+			times = append(times, time.Now())
+		}
+		for i := 1; i < len(times); i++ {
+			if gap := times[i].Sub(times[i-1]); gap < time.Second/45 {
+				t.Fatalf("sends %d and %d %v apart, want at least 1/45 s", i-1, i, gap)
+			}
+		}
+		// Nine channels, ten sends each: a channel's 1/s binds before the 45/s.
+		if took := times[len(times)-1].Sub(times[0]); took < 9*time.Second || took > 10*time.Second {
+			t.Errorf("90 sends to 9 channels took %v, want about 9 s", took)
+		}
+	})
+}
