@@ -14,7 +14,6 @@ require (
 	github.com/openai/openai-go/v3 v3.98.0
 	github.com/prometheus/client_golang v1.25.0
 	golang.org/x/net v0.62.0
-	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.62.0
 )
 

@@ -8,17 +8,20 @@ import (
 )
 
 // An instance's share of the global budget: a third of it sends a third as
-// many messages in the same time; a share of 0 holds every send until a
-// positive share comes.
+// many messages in the same time, and never more than a third of the count
+// in one window, so three instances together stay inside it; a share of 0
+// holds every send until a positive share comes.
 func TestPacerGlobalShare(t *testing.T) {
 	tests := []struct {
 		name  string
 		share float64
-		want  int // sends within 10 s at 30/s, burst 5
+		want  int // sends within 10 s at 30 per second, burst 5
+		most  int // in any one second
 	}{
-		{"whole", 1, 305},
-		{"third", 1.0 / 3, 101},
-		{"half", 0.5, 152},
+		{"whole", 1, 305, 30},
+		{"third", 1.0 / 3, 101, 10},
+		{"half", 0.5, 152, 15},
+		{"a quarter rounds down", 0.25, 71, 7},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -27,12 +30,15 @@ func TestPacerGlobalShare(t *testing.T) {
 				p.SetGlobalShare(tt.share)
 				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 				defer cancel()
-				n := 0
+				var times []time.Time
 				for i := 0; p.Wait(ctx, string(rune('a'+i%26))+"chat", false) == nil; i++ {
-					n++
+					times = append(times, time.Now())
 				}
-				if n < tt.want-2 || n > tt.want {
+				if n := len(times); n < tt.want-2 || n > tt.want {
 					t.Errorf("sent %d in 10 s at share %.2f, want %d", n, tt.share, tt.want)
+				}
+				if got := busiest(times, time.Second); got > tt.most {
+					t.Errorf("%d sends in one second at share %.2f, want at most %d", got, tt.share, tt.most)
 				}
 			})
 		})

@@ -45,8 +45,9 @@ type OutMessage interface {
 // the message is sent again after After.
 type RetryAfterError struct {
 	After time.Duration
-	// Global is true when the whole bot must wait (Discord's global limit),
-	// false when only this chat (or route) must.
+	// Global is true when the whole bot must wait (Discord's global limit;
+	// any Telegram 429, whose scope Telegram does not say), false when only
+	// this chat (or route) must.
 	Global bool
 	Err    error
 }
@@ -62,7 +63,9 @@ func (e *RetryAfterError) Unwrap() error { return e.Err }
 
 // ChatGoneError means the chat will not take messages until its people act:
 // the bot was blocked or removed, the channel is gone, a permission is
-// missing. The subscription is deactivated with Reason, shown in /status.
+// missing, the bot was muted (ErrCantWrite). The subscription is deactivated
+// with Reason, shown in /status, and not tried again until the chat comes
+// back (a /start, a /subscribe, or the platform saying the right is back).
 type ChatGoneError struct {
 	Reason string // for people: "the bot was blocked by the user"
 	Err    error
@@ -81,6 +84,11 @@ type ChatMovedError struct {
 
 func (e *ChatMovedError) Error() string { return fmt.Sprintf("chat moved to %s: %v", e.NewID, e.Err) }
 func (e *ChatMovedError) Unwrap() error { return e.Err }
+
+// ErrCantWrite marks a ChatGoneError for a chat the bot is still in but may
+// not post to (muted, restricted, write access revoked): nothing is wrong with
+// the message, and the chat comes back when the right does. Adapters wrap it.
+var ErrCantWrite = errors.New("the bot may not write in the chat")
 
 // ErrRejected marks a message the platform will refuse however often it is
 // sent (too long, malformed, a revoked token): retrying is pointless, so the

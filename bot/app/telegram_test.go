@@ -191,6 +191,55 @@ func TestTelegramGroupOnlyAdminsManage(t *testing.T) {
 	// through without a 3-second wait each.
 }
 
+// A group that mutes the bot has its deliveries stopped, with the reason
+// kept for /status, as soon as Telegram says so (my_chat_member); giving the
+// bot the right back resumes them, without anyone subscribing again.
+func TestTelegramMutedGroupStopsAndResumes(t *testing.T) {
+	srv := newTelegramFake(t, telegramtest.Options{})
+	const group, admin = -2002, 12
+	for _, err := range []error{
+		srv.AddGroup(group, "Quiet club", true),
+		srv.SetMember(group, admin, telegramtest.StatusAdministrator),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs := startTelegramMain(t, tgEnv(t, srv))
+	got := say(t, srv, group, admin, "/subscribe 08:00 UTC", 1)
+	if !strings.HasPrefix(got[0].PlainText, "Subscribed:") {
+		t.Fatalf("admin's /subscribe: %q", got[0].PlainText)
+	}
+	if err := srv.Mute(group, admin); err != nil {
+		t.Fatal(err)
+	}
+	ctx := waitCtx(t)
+	for !strings.Contains(logs.String(), "subscription deactivated") {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the mute did not stop the deliveries; logs:\n%s", logs)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if !strings.Contains(logs.String(), "may not post in this chat") {
+		t.Errorf("the stop has no readable reason; logs:\n%s", logs)
+	}
+	if err := srv.Unmute(group, admin); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(logs.String(), "deliveries resumed") {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the unmute did not resume the deliveries; logs:\n%s", logs)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	got = say(t, srv, group, admin, "/status", 2)
+	if status := got[1].PlainText; strings.Contains(status, "stopped") || !strings.Contains(status, "08:00 UTC") {
+		t.Errorf("/status after the unmute: %q, want the subscription on again", status)
+	}
+}
+
 const hostileFeed = `<?xml version="1.0"?>
 <rss version="2.0"><channel><title>Hostile &amp; Co &lt;i&gt;</title><link>http://hostile.test/</link>
 <item><title>&lt;b&gt;Breaking&lt;/b&gt; &amp; "more"</title><link>http://hostile.test/breaking</link>

@@ -3,6 +3,8 @@ package telegram
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 
 	"github.com/newsbot/newsbot/bot"
@@ -59,13 +61,36 @@ func (c Config) Validate() error {
 	if strings.Count(c.APIEndpoint, "%s") != 2 || !strings.HasPrefix(c.APIEndpoint, "http") {
 		errs = append(errs, fmt.Errorf("TELEGRAM_API_ENDPOINT=%q: want an http(s) URL format with two %%s (token, method), like %s", bot.Clip(c.APIEndpoint), DefaultAPIEndpoint))
 	}
-	if c.WebhookURL != "" && !env.HTTPURL(c.WebhookURL) {
-		errs = append(errs, fmt.Errorf("TELEGRAM_WEBHOOK_URL=%q: not an http(s) URL", bot.Clip(c.WebhookURL)))
+	if c.WebhookURL != "" {
+		if err := checkWebhookURL(c.WebhookURL); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if s := c.WebhookSecret; s != "" && !validWebhookSecret(s) {
 		errs = append(errs, errors.New("TELEGRAM_WEBHOOK_SECRET: want 1 to 256 characters of A-Z, a-z, 0-9, _ and -"))
 	}
 	return errors.Join(errs...)
+}
+
+// checkWebhookURL applies setWebhook's rule: Telegram calls only https on
+// ports 443, 80, 88 or 8443 (https://core.telegram.org/bots/webhooks). A
+// loopback host, which Telegram could never reach, may be anything: it is a
+// local fake Bot API server's.
+func checkWebhookURL(raw string) error {
+	if !env.HTTPURL(raw) {
+		return fmt.Errorf("TELEGRAM_WEBHOOK_URL=%q: not an http(s) URL", bot.Clip(raw))
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("TELEGRAM_WEBHOOK_URL=%q: not an http(s) URL", bot.Clip(raw))
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	if port := u.Port(); u.Scheme != "https" || (port != "" && port != "443" && port != "80" && port != "88" && port != "8443") {
+		return fmt.Errorf("TELEGRAM_WEBHOOK_URL=%q: Telegram calls only https:// on port 443, 80, 88 or 8443", bot.Clip(raw))
+	}
+	return nil
 }
 
 func validWebhookSecret(s string) bool {

@@ -39,6 +39,32 @@ func (m Message) Summary() string {
 type span struct {
 	open, close string
 	text        string // raw, unescaped: escaped when rendered
+	link        string // the href in open, unescaped ("" for none)
+}
+
+// budget is what a message spends of Telegram's limits: visible length
+// (UTF-16 units), entities, and link bytes.
+type budget struct{ length, entities, links int }
+
+func (b budget) plus(c budget) budget {
+	return budget{b.length + c.length, b.entities + c.entities, b.links + c.links}
+}
+
+// fits tells whether b is within every limit of a message of limit units.
+func (b budget) fits(limit int) bool {
+	return b.length <= limit && b.entities <= maxEntitiesPerMessage && b.links <= maxLinkBytesPerMessage
+}
+
+// markupCost is what a span's markup spends, whatever its text: one entity
+// per tag, and its link's bytes.
+func (s span) markupCost() budget {
+	return budget{entities: strings.Count(s.open, "<"), links: len(s.link)}
+}
+
+func (s span) cost() budget {
+	c := s.markupCost()
+	c.length = utf16Len(s.text)
+	return c
 }
 
 func plainSpan(s string) span { return span{text: s} }
@@ -47,17 +73,17 @@ func plainSpan(s string) span { return span{text: s} }
 // entry.
 type block []span
 
-func (b block) length() int {
-	n := 0
+func (b block) cost() budget {
+	var c budget
 	for _, s := range b {
-		n += utf16Len(s.text)
+		c = c.plus(s.cost())
 	}
-	return n
+	return c
 }
 
 // RenderBriefing renders a briefing in HTML parse mode and splits it into
-// messages of at most MaxMessageLength visible characters, at entry
-// boundaries; an entry too long for one message is cut at a sentence or word
+// messages of at most MaxMessageLength visible characters, 100 entities and
+// 8,000 bytes of link URLs, at entry boundaries; an entry too long for one message is cut at a sentence or word
 // boundary inside its own markup. Every string from a feed is escaped, and
 // only http(s) URLs become links. The same briefing always renders the same.
 func RenderBriefing(b briefings.Briefing) []Message {
@@ -124,7 +150,7 @@ func entryBlock(n int, e briefings.Entry) block {
 		}
 	}
 	if link != "" {
-		blk = append(blk, span{open: `<a href="` + html.EscapeString(link) + `"><b>`, close: "</b></a>", text: headline})
+		blk = append(blk, span{open: `<a href="` + html.EscapeString(link) + `"><b>`, close: "</b></a>", text: headline, link: link})
 	} else {
 		blk = append(blk, span{open: "<b>", close: "</b>", text: headline})
 	}
@@ -151,7 +177,7 @@ func entryBlock(n int, e briefings.Entry) block {
 				name = "link"
 			}
 			if u, ok := httpURL(s.URL); ok {
-				blk = append(blk, span{open: `<a href="` + html.EscapeString(u) + `">`, close: "</a>", text: name})
+				blk = append(blk, span{open: `<a href="` + html.EscapeString(u) + `">`, close: "</a>", text: name, link: u})
 			} else {
 				blk = append(blk, plainSpan(name))
 			}
@@ -171,7 +197,10 @@ func httpURL(s string) (string, bool) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", false
 	}
-	return u.String(), true
+	if out := u.String(); len(out) <= maxLinkBytes {
+		return out, true
+	}
+	return "", false
 }
 
 // sanitize makes feed text safe to show: valid UTF-8, no control characters
@@ -192,45 +221,46 @@ func sanitize(s string, keepLines bool) string {
 	}, s)
 }
 
-// renderBlocks packs blocks into messages of at most limit visible
-// characters, separated by a blank line; a block longer than limit is cut.
+// renderBlocks packs blocks into messages within limit visible characters
+// and the entity limits, separated by a blank line; a block over them is
+// cut.
 func renderBlocks(blocks []block, limit int) []Message {
 	var parts [][]span
 	var cur []span
-	curLen := 0
+	var curCost budget
 	flush := func() {
 		if len(cur) > 0 {
 			parts = append(parts, cur)
 		}
-		cur, curLen = nil, 0
+		cur, curCost = nil, budget{}
 	}
 	for _, blk := range blocks {
-		n := blk.length()
-		if n == 0 {
+		c := blk.cost()
+		if c.length == 0 {
 			continue
 		}
-		sep := 0
+		sep := budget{}
 		if len(cur) > 0 {
-			sep = 2
+			sep.length = 2
 		}
 		switch {
-		case curLen+sep+n <= limit:
-			if sep > 0 {
+		case curCost.plus(sep).plus(c).fits(limit):
+			if sep.length > 0 {
 				cur = append(cur, plainSpan("\n\n"))
 			}
 			cur = append(cur, blk...)
-			curLen += sep + n
-		case n <= limit:
+			curCost = curCost.plus(sep).plus(c)
+		case c.fits(limit):
 			flush()
-			cur, curLen = append(cur, blk...), n
+			cur, curCost = append(cur, blk...), c
 		default:
 			flush()
 			chunks := cutBlock(blk, limit)
-			for _, c := range chunks[:len(chunks)-1] {
-				parts = append(parts, c)
+			for _, ch := range chunks[:len(chunks)-1] {
+				parts = append(parts, ch)
 			}
 			last := chunks[len(chunks)-1]
-			cur, curLen = last, block(last).length()
+			cur, curCost = last, block(last).cost()
 		}
 	}
 	flush()
@@ -244,28 +274,29 @@ func renderBlocks(blocks []block, limit int) []Message {
 	return msgs
 }
 
-// cutBlock cuts a block longer than limit into pieces of at most limit
-// visible characters: between its lines when they fit, else inside a span at
-// a sentence end, else at a word boundary, else between characters.
+// cutBlock cuts a block over a message's limits into pieces within them:
+// between its spans when they fit, else inside a span at a sentence end,
+// else at a word boundary, else between characters. Every piece of a span
+// keeps its markup, and spends its entities again.
 func cutBlock(blk block, limit int) [][]span {
 	var chunks [][]span
 	var cur []span
-	curLen := 0
+	var curCost budget
 	flush := func() {
 		for len(cur) > 0 && strings.TrimSpace(cur[len(cur)-1].text) == "" {
-			curLen -= utf16Len(cur[len(cur)-1].text)
+			curCost.length -= utf16Len(cur[len(cur)-1].text)
 			cur = cur[:len(cur)-1]
 		}
-		if curLen > 0 {
+		if curCost.length > 0 {
 			chunks = append(chunks, cur)
 		}
-		cur, curLen = nil, 0
+		cur, curCost = nil, budget{}
 	}
 	queue := append([]span(nil), blk...)
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
-		if curLen == 0 {
+		if curCost.length == 0 {
 			// A piece starts with what the reader sees, not with the line
 			// break or the space it was cut after.
 			s.text = strings.TrimLeftFunc(s.text, unicode.IsSpace)
@@ -273,26 +304,37 @@ func cutBlock(blk block, limit int) [][]span {
 				continue
 			}
 		}
-		n := utf16Len(s.text)
-		if curLen+n <= limit {
+		c := s.cost()
+		if next := curCost.plus(c); next.fits(limit) {
 			cur = append(cur, s)
-			curLen += n
+			curCost = next
 			continue
 		}
-		if n <= limit || curLen > limit/2 {
-			// It fits a message of its own, or too little room is left
-			// here to be worth cutting into.
+		withMarkup := curCost.plus(s.markupCost())
+		if !withMarkup.fits(limit) || c.fits(limit) || curCost.length > limit/2 {
+			// Its markup does not fit here, it fits a message of its own,
+			// or too little room is left here to be worth cutting into.
+			if curCost.length == 0 {
+				// Even alone it is over: only its length can be, since
+				// one span's markup is within the entity limits.
+				head, tail := cutText(s.text, limit)
+				chunks = append(chunks, []span{{open: s.open, close: s.close, text: head, link: s.link}})
+				if tail != "" {
+					queue = append([]span{{open: s.open, close: s.close, text: tail, link: s.link}}, queue...)
+				}
+				continue
+			}
 			flush()
 			queue = append([]span{s}, queue...)
 			continue
 		}
-		head, tail := cutText(s.text, limit-curLen)
+		head, tail := cutText(s.text, limit-curCost.length)
 		if head != "" {
-			cur = append(cur, span{open: s.open, close: s.close, text: head})
-			curLen += utf16Len(head)
+			cur = append(cur, span{open: s.open, close: s.close, text: head, link: s.link})
+			curCost = curCost.plus(budget{length: utf16Len(head)}).plus(s.markupCost())
 		}
 		flush()
-		queue = append([]span{{open: s.open, close: s.close, text: tail}}, queue...)
+		queue = append([]span{{open: s.open, close: s.close, text: tail, link: s.link}}, queue...)
 	}
 	flush()
 	if len(chunks) == 0 {

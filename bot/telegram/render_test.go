@@ -37,6 +37,14 @@ func parseAll(t testing.TB, msgs []Message) []parsed {
 		if n := telegramtest.UTF16Length(trimmed); n > telegramtest.MaxMessageLength {
 			t.Fatalf("message %d of %d has %d characters, over %d", i+1, len(msgs), n, telegramtest.MaxMessageLength)
 		}
+		links := 0
+		for _, e := range entities {
+			links += len(e.URL)
+		}
+		if len(entities) > telegramtest.MaxEntities || links > telegramtest.MaxEntityURLBytes {
+			t.Fatalf("message %d of %d has %d entities and %d bytes of links, over the fake's %d and %d",
+				i+1, len(msgs), len(entities), links, telegramtest.MaxEntities, telegramtest.MaxEntityURLBytes)
+		}
 		if plain != m.Plain {
 			t.Fatalf("message %d of %d: plain-text fallback differs from what the HTML reads (-html +plain):\n%s", i+1, len(msgs), cmp.Diff(plain, m.Plain))
 		}
@@ -259,8 +267,9 @@ func FuzzRenderBriefing(f *testing.F) {
 	f.Add(`<b>Breaking</b> & "more"`, "Summary <i>x</i> & y.", "Outlet & Co", "https://x.example/?a=1&b=2", uint16(1), uint16(1))
 	f.Add("@everyone <script>", "", "", "javascript:alert(1)", uint16(3), uint16(0))
 	f.Add("😀", strings.Repeat("a ", 3000), "o", "http://x", uint16(20), uint16(2))
+	f.Add("Tracked", "s", "o", "https://t.example/?utm="+strings.Repeat("q", 1500), uint16(23), uint16(0))
 	f.Fuzz(func(t *testing.T, headline, summary, outlet, link string, entries, repeat uint16) {
-		n := int(entries%8) + 1
+		n := int(entries%24) + 1
 		summary = strings.Repeat(summary, int(repeat%4)+1)
 		var b briefings.Briefing
 		for i := range n {

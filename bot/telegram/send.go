@@ -55,12 +55,17 @@ func (a *Adapter) send(ctx context.Context, chatID int64, m Message) error {
 	return nil
 }
 
-// sendOnce waits for the pacer and makes one sendMessage request.
+// sendOnce waits for the pacer and makes one sendMessage request. The send
+// holds its place in the pacer's windows until Telegram has answered; a 429
+// pauses the pacer before the place is given back, so that no send waiting
+// for it slips out inside the flood wait.
 func (a *Adapter) sendOnce(ctx context.Context, chatID int64, text string, html bool) error {
 	key := strconv.FormatInt(chatID, 10)
-	if err := a.pacer.Wait(ctx, key, isGroup(chatID)); err != nil {
+	done, err := a.pacer.Acquire(ctx, key, isGroup(chatID))
+	if err != nil {
 		return fmt.Errorf("telegram: send to %d: %w", chatID, err)
 	}
+	defer done()
 	params := tgbotapi.Params{
 		"chat_id": key,
 		"text":    text,
@@ -73,8 +78,34 @@ func (a *Adapter) sendOnce(ctx context.Context, chatID int64, text string, html 
 	if html {
 		params["parse_mode"] = "HTML"
 	}
-	_, err := a.call(ctx, "sendMessage", params)
+	_, err = a.call(ctx, "sendMessage", params)
+	if after, ok := floodWait(err); ok {
+		a.floodWait(chatID, after)
+	}
 	return err
+}
+
+// floodWait is how long a 429 asks to wait (at least a second).
+func floodWait(err error) (time.Duration, bool) {
+	var apiErr *tgbotapi.Error
+	if !errors.As(err, &apiErr) || apiErr.Code != http.StatusTooManyRequests {
+		return 0, false
+	}
+	return time.Duration(max(apiErr.RetryAfter, 1)) * time.Second, true
+}
+
+// floodWait pauses every send: Telegram does not say whether a 429 was for
+// the chat, the group or the whole bot, and a flood wait for the global
+// limit refuses every chat until it has passed (as python-telegram-bot's
+// AIORateLimiter does). The chat is paused on its own too, so that the
+// ramp after the global pause never lets a send into it early.
+func (a *Adapter) floodWait(chatID int64, after time.Duration) {
+	a.pacer.PauseAll(after)
+	a.pacer.Pause(strconv.FormatInt(chatID, 10), isGroup(chatID), after)
+	// in_flight are the sends that may still reach Telegram inside the
+	// wait: they left before it came.
+	a.log.Warn("Telegram asked to wait: every send paused",
+		"chat", chatID, "retry_after", after, "in_flight", a.pacer.InFlight()-1)
 }
 
 func isParseEntities(err error) bool {
@@ -95,12 +126,10 @@ func (a *Adapter) classify(chatID int64, err error) error {
 	}
 	switch code := apiErr.Code; {
 	case code == http.StatusTooManyRequests:
-		after := time.Duration(max(apiErr.RetryAfter, 1)) * time.Second
-		a.pacer.Pause(strconv.FormatInt(chatID, 10), isGroup(chatID), after)
-		if after > time.Hour {
-			a.log.Warn("Telegram asks for a very long pause", "chat", chatID, "retry_after", after)
-		}
-		return &bot.RetryAfterError{After: after, Err: wrapped}
+		after, _ := floodWait(err)
+		return &bot.RetryAfterError{After: after, Global: true, Err: wrapped}
+	case cantWrite(apiErr):
+		return &bot.ChatGoneError{Reason: cantWriteReason, Err: fmt.Errorf("%w: %w", bot.ErrCantWrite, wrapped)}
 	case code == http.StatusForbidden:
 		return &bot.ChatGoneError{Reason: goneReason(apiErr.Message), Err: wrapped}
 	case code == http.StatusBadRequest && apiErr.MigrateToChatID != 0:
@@ -113,6 +142,28 @@ func (a *Adapter) classify(chatID int64, err error) error {
 		return fmt.Errorf("%w: %w", ErrRejected, wrapped)
 	}
 	return wrapped // 5xx: transient
+}
+
+// cantWriteReason is what /status shows for a chat that muted the bot.
+const cantWriteReason = "the bot may not post in this chat (it was muted or restricted); " +
+	"briefings start again when an administrator lets it send messages"
+
+// cantWrite tells a chat the bot is in but may not post to. Telegram says so
+// with a 400 (or 403) whose description is the only discriminator: "not
+// enough rights to send text messages to the chat", "have no rights to send
+// a message", or MTProto's CHAT_WRITE_FORBIDDEN and CHAT_RESTRICTED passed
+// through.
+func cantWrite(apiErr *tgbotapi.Error) bool {
+	if apiErr.Code != http.StatusBadRequest && apiErr.Code != http.StatusForbidden {
+		return false
+	}
+	d := strings.ToLower(apiErr.Message)
+	for _, s := range []string{"not enough rights to send", "have no rights to send", "chat_write_forbidden", "chat_restricted"} {
+		if strings.Contains(d, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // goneReason says for people why a chat takes no messages, from a 403's
@@ -128,8 +179,6 @@ func goneReason(description string) string {
 		return "the user's account was deleted"
 	case strings.Contains(d, "not a member"):
 		return "the bot is not a member of the chat"
-	case strings.Contains(d, "not enough rights"), strings.Contains(d, "have no rights"):
-		return "the bot may not post in the chat"
 	}
 	return "Telegram does not let the bot write to the chat"
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
 	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/bot/telegram/telegramtest"
 	"github.com/newsbot/newsbot/briefings"
@@ -163,12 +165,16 @@ func TestSendClassifiesOutcomes(t *testing.T) {
 	}
 }
 
-func TestSendRetryAfterPausesTheChat(t *testing.T) {
+// Telegram does not say a 429's scope: the adapter pauses every send for
+// retry_after (plus the margin), so nothing reaches the server inside a
+// flood wait that may be global, and the queue is told the whole bot waits.
+func TestSendRetryAfterPausesEverySend(t *testing.T) {
 	// The fake allows one message per 5 s to a chat; our pacer is told
 	// nothing of it, so the fake has to say so.
 	srv := newFake(t, telegramtest.Options{Limits: telegramtest.Limits{PerChat: telegramtest.Rate{Count: 1, Per: 5 * time.Second, Burst: 1}}})
-	a, _ := newAdapter(t, srv, Options{Limits: unlimited})
+	a, logs := newAdapter(t, srv, Options{Limits: unlimited})
 	must(t, srv.AddPrivateChat(7, "Ann"))
+	must(t, srv.AddPrivateChat(8, "Bob"))
 	msg := RenderText("hello")[0]
 	must(t, a.Send(testContext(t), tgChat(7), msg))
 	err := a.Send(testContext(t), tgChat(7), msg)
@@ -176,14 +182,90 @@ func TestSendRetryAfterPausesTheChat(t *testing.T) {
 	if !errors.As(err, &ra) {
 		t.Fatalf("second send: %v, want a RetryAfterError", err)
 	}
-	if ra.After != 5*time.Second || ra.Global {
-		t.Errorf("retry after %v (global %v), want the fake's 5s for the chat", ra.After, ra.Global)
+	if ra.After != 5*time.Second || !ra.Global {
+		t.Errorf("retry after %v (global %v), want the fake's 5s for the whole bot", ra.After, ra.Global)
 	}
-	if until := a.pacer.PausedUntil("7"); until.IsZero() {
-		t.Error("the pacer does not hold the chat back after the 429")
+	for _, chat := range []string{"7", "8"} {
+		if until := a.pacer.PausedUntil(chat); until.IsZero() {
+			t.Errorf("the pacer does not hold chat %s back after the 429", chat)
+		}
 	}
-	if until := a.pacer.PausedUntil("8"); !until.IsZero() {
-		t.Error("another chat is held back by this chat's 429")
+	ctx, cancel := context.WithTimeout(testContext(t), 300*time.Millisecond)
+	defer cancel()
+	if err := a.Send(ctx, tgChat(8), msg); err == nil {
+		t.Error("another chat was sent to inside the flood wait")
+	}
+	if st := srv.Stats(); st.DuringRetryAfter != 0 {
+		t.Errorf("%d sends reached the fake inside a retry_after", st.DuringRetryAfter)
+	}
+	if !strings.Contains(logs.String(), "in_flight=0") {
+		t.Errorf("the pause is not logged with the sends in flight:\n%s", logs.String())
+	}
+}
+
+// A group that muted the bot is a chat the bot can't write to: the delivery
+// stops with a reason for /status, not as a bad request of ours.
+func TestSendCantWrite(t *testing.T) {
+	srv := newFake(t, telegramtest.Options{})
+	a, _ := newAdapter(t, srv, Options{})
+	must(t, srv.AddGroup(-30, "Quiet", true))
+	must(t, srv.SetMember(-30, 5, telegramtest.StatusCreator))
+	must(t, srv.Mute(-30, 5))
+	err := a.Send(testContext(t), tgChat(-30), RenderText("hello")[0])
+	var gone *bot.ChatGoneError
+	if !errors.As(err, &gone) || !errors.Is(err, bot.ErrCantWrite) || errors.Is(err, bot.ErrRejected) {
+		t.Fatalf("muted group: %v, want a ChatGoneError for a chat the bot can't write to", err)
+	}
+	if bot.Classify(err) != "gone" || !strings.Contains(gone.Reason, "may not post") {
+		t.Errorf("classified %q with reason %q", bot.Classify(err), gone.Reason)
+	}
+	for _, desc := range []string{"Bad Request: have no rights to send a message", "Forbidden: CHAT_WRITE_FORBIDDEN", "Bad Request: CHAT_RESTRICTED"} {
+		code := 400
+		if strings.HasPrefix(desc, "Forbidden") {
+			code = 403
+		}
+		if !cantWrite(&tgbotapi.Error{Code: code, Message: desc}) {
+			t.Errorf("%q is not taken for a chat the bot can't write to", desc)
+		}
+	}
+}
+
+// A briefing of many entries with long tracking links is split so that no
+// message has more than 100 entities or 8,000 bytes of links; the strict
+// fake takes every message, and would refuse them joined.
+func TestSendEntityCap(t *testing.T) {
+	srv := newFake(t, telegramtest.Options{DisableRateLimits: true})
+	a, _ := newAdapter(t, srv, Options{Limits: unlimited})
+	must(t, srv.AddPrivateChat(9, "Ann"))
+	var b briefings.Briefing
+	for i := range 20 {
+		e := briefings.Entry{Headline: fmt.Sprintf("Story %d", i), Summary: []string{"A short summary."}}
+		for k := range 5 {
+			e.Sources = append(e.Sources, briefings.SourceLink{Outlet: fmt.Sprintf("Outlet %d", k),
+				URL: fmt.Sprintf("https://news.example/%d/%d?utm_source=feed&amp;ref=%s", i, k, strings.Repeat("x", 300))})
+		}
+		b.Entries = append(b.Entries, e)
+	}
+	msgs := RenderBriefing(b)
+	var joined []string
+	for i, m := range msgs {
+		must(t, a.Send(testContext(t), tgChat(9), m))
+		joined = append(joined, m.HTML)
+		got := srv.Messages(9)[i]
+		links := 0
+		for _, e := range got.Entities {
+			links += len(e.URL)
+		}
+		if len(got.Entities) > maxEntitiesPerMessage || links > maxLinkBytesPerMessage {
+			t.Errorf("message %d: %d entities, %d bytes of links", i+1, len(got.Entities), links)
+		}
+	}
+	if len(msgs) < 2 {
+		t.Fatalf("%d message(s) for 20 entries of 5 long links each", len(msgs))
+	}
+	err := a.Send(testContext(t), tgChat(9), Message{HTML: strings.Join(joined[:2], "\n\n"), Plain: "x"})
+	if !errors.Is(err, ErrRejected) || !strings.Contains(err.Error(), "entities too long") {
+		t.Errorf("two messages joined: %v, want the fake's 400 entities too long (else the cap would not matter)", err)
 	}
 }
 

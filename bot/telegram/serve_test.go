@@ -110,19 +110,42 @@ func (m *moves) MoveChat(_ context.Context, from, to briefings.ChatRef) error {
 	return nil
 }
 
+// Deactivate and Resume record "stop telegram:ID" and "resume telegram:ID".
+func (m *moves) Deactivate(_ context.Context, chat briefings.ChatRef, _ string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.got = append(m.got, "stop "+chat.String())
+	return nil
+}
+
+func (m *moves) Resume(_ context.Context, chat briefings.ChatRef) (briefings.Subscription, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.got = append(m.got, "resume "+chat.String())
+	return briefings.Subscription{}, true, nil
+}
+
 func (m *moves) list() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]string(nil), m.got...)
 }
 
-func TestServeFollowsMigratedGroup(t *testing.T) {
+// servingGroup serves a fake with one group (created by user 5) and records
+// what the adapter tells the core about chats.
+func servingGroup(t *testing.T, id int64, supergroup bool) (*telegramtest.Server, *moves) {
+	t.Helper()
 	srv := newFake(t, telegramtest.Options{})
 	mv := &moves{}
 	a, _ := newAdapter(t, srv, Options{Chats: mv})
-	must(t, srv.AddGroup(-20, "Club", false))
-	must(t, srv.SetMember(-20, 5, telegramtest.StatusCreator))
+	must(t, srv.AddGroup(id, "Club", supergroup))
+	must(t, srv.SetMember(id, 5, telegramtest.StatusCreator))
 	serve(t, a)
+	return srv, mv
+}
+
+func TestServeFollowsMigratedGroup(t *testing.T) {
+	srv, mv := servingGroup(t, -20, false)
 	must(t, srv.Migrate(-20, -1020))
 	waitUntil(t, "both service messages are handled", func() bool { return len(mv.list()) == 2 })
 	want := []string{"telegram:-20 → telegram:-1020", "telegram:-20 → telegram:-1020"}
@@ -239,5 +262,18 @@ func TestDeriveWebhookSecret(t *testing.T) {
 	}
 	if strings.Contains(s, testTokenSecret) {
 		t.Error("the secret shows the token")
+	}
+}
+
+// Muted in a group, the bot stops its deliveries there at once (with the
+// reason /status shows); given the right back, it resumes them.
+func TestServeFollowsMuteAndUnmute(t *testing.T) {
+	srv, mv := servingGroup(t, -40, true)
+	must(t, srv.Mute(-40, 5))
+	waitUntil(t, "the mute is followed", func() bool { return len(mv.list()) == 1 })
+	must(t, srv.Unmute(-40, 5))
+	waitUntil(t, "the unmute is followed", func() bool { return len(mv.list()) == 2 })
+	if diff := cmp.Diff([]string{"stop telegram:-40", "resume telegram:-40"}, mv.list()); diff != "" {
+		t.Errorf("chat changes (-want +got):\n%s", diff)
 	}
 }

@@ -26,9 +26,15 @@ import (
 	"github.com/newsbot/newsbot/briefings"
 )
 
-// ChatMover follows a chat to its new id; *briefings.Service is one.
-type ChatMover interface {
+// Chats is what the adapter tells the core about chats that changed on
+// Telegram's side; *briefings.Service is one.
+type Chats interface {
+	// MoveChat follows a group upgraded to a supergroup.
 	MoveChat(ctx context.Context, from, to briefings.ChatRef) error
+	// Deactivate stops deliveries to a chat the bot may no longer write
+	// to (muted, removed), and Resume turns them back on when it may.
+	Deactivate(ctx context.Context, chat briefings.ChatRef, reason string) error
+	Resume(ctx context.Context, chat briefings.ChatRef) (briefings.Subscription, bool, error)
 }
 
 // Options configure an Adapter. Token is required; everything else has a
@@ -54,8 +60,9 @@ type Options struct {
 	// whose limits are scaled the same way).
 	Limits    bot.PaceLimits
 	RateScale float64
-	// Chats follows a group upgraded to a supergroup (nil: not followed).
-	Chats ChatMover
+	// Chats follows groups upgraded to supergroups and the bot's rights in
+	// groups (nil: neither is followed).
+	Chats Chats
 	// Logger gets what went wrong; slog.Default() when nil.
 	Logger *slog.Logger
 	// Now is the pacer's clock (time.Now when nil). It must be a real,
@@ -92,7 +99,7 @@ type Adapter struct {
 	redact         redactor
 	log            *slog.Logger
 	pacer          *bot.Pacer
-	chats          ChatMover
+	chats          Chats
 
 	webhookURL    string
 	webhookPath   string
@@ -140,9 +147,7 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 		limits = DefaultLimits()
 	}
 	if opts.RateScale > 0 {
-		limits.Global = limits.Global.Scaled(opts.RateScale)
-		limits.PerChat = limits.PerChat.Scaled(opts.RateScale)
-		limits.PerGroup = limits.PerGroup.Scaled(opts.RateScale)
+		limits = limits.Scaled(opts.RateScale)
 	}
 	a := &Adapter{
 		token:          opts.Token,
@@ -278,7 +283,7 @@ func (a *Adapter) setWebhook(ctx context.Context) error {
 	params := tgbotapi.Params{
 		"url":             a.webhookURL,
 		"secret_token":    a.webhookSecret,
-		"allowed_updates": `["message"]`,
+		"allowed_updates": allowedUpdates,
 	}
 	if _, err := a.call(ctx, "setWebhook", params); err != nil {
 		err = a.classifyCall(err)

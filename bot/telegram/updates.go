@@ -23,8 +23,9 @@ import (
 const SecretTokenHeader = "X-Telegram-Bot-Api-Secret-Token"
 
 // allowedUpdates is all the bot asks Telegram for: messages (commands, and
-// the service messages of a group's migration).
-const allowedUpdates = `["message"]`
+// the service messages of a group's migration) and changes of the bot's own
+// membership (muted, given the right to post back, removed).
+const allowedUpdates = `["message","my_chat_member"]`
 
 // poll answers updates by long polling until ctx ends. With an elector
 // (ElectPoller), it polls only while this instance holds the lead, and
@@ -247,10 +248,10 @@ func (d *dispatcher) dispatch(u tgbotapi.Update, bounded bool) error {
 	if !d.seen.add(u.UpdateID) {
 		return nil
 	}
-	if u.Message == nil || u.Message.Chat == nil {
+	chatID, ok := updateChat(u)
+	if !ok {
 		return nil
 	}
-	chatID := u.Message.Chat.ID
 	q, running := d.queues[chatID]
 	d.queues[chatID] = append(q, u)
 	d.pending++
@@ -333,8 +334,23 @@ func chatRef(id int64) briefings.ChatRef {
 	return briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: strconv.FormatInt(id, 10)}
 }
 
-// handleUpdate answers one message.
+// updateChat is the chat an update is about, for the kinds the bot handles.
+func updateChat(u tgbotapi.Update) (int64, bool) {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID, true
+	case u.MyChatMember != nil:
+		return u.MyChatMember.Chat.ID, true
+	}
+	return 0, false
+}
+
+// handleUpdate answers one message, or follows a change of the bot's rights.
 func (a *Adapter) handleUpdate(ctx context.Context, h *bot.Handler, sem chan struct{}, u tgbotapi.Update) {
+	if u.MyChatMember != nil {
+		a.memberChanged(ctx, u.MyChatMember)
+		return
+	}
 	msg := u.Message
 	if msg == nil || msg.Chat == nil {
 		return
@@ -436,5 +452,40 @@ func (a *Adapter) moveChat(ctx context.Context, from, to int64) {
 	}
 	if err := a.chats.MoveChat(ctx, chatRef(from), chatRef(to)); err != nil {
 		a.log.Error("could not follow a migrated group", "from", from, "to", to, "err", err)
+	}
+}
+
+// mayPost tells whether a member with this status may send text messages.
+func mayPost(m tgbotapi.ChatMember) bool {
+	switch m.Status {
+	case "creator", "administrator", "member":
+		return true
+	case "restricted":
+		return m.CanSendMessages
+	}
+	return false // left, kicked
+}
+
+// memberChanged follows the bot's rights in a group: muted, it stops
+// deliveries there with a reason for /status (before the next one fails);
+// given the right back, or re-added, it resumes what was stopped for a
+// reason (not what the group unsubscribed from).
+func (a *Adapter) memberChanged(ctx context.Context, upd *tgbotapi.ChatMemberUpdated) {
+	if a.chats == nil || upd.NewChatMember.User == nil || upd.NewChatMember.User.ID != a.self.ID {
+		return
+	}
+	chat := chatRef(upd.Chat.ID)
+	was, now := mayPost(upd.OldChatMember), mayPost(upd.NewChatMember)
+	switch {
+	case now && !was:
+		if _, resumed, err := a.chats.Resume(ctx, chat); err != nil {
+			a.log.Error("could not resume a chat that lets the bot post again", "chat", upd.Chat.ID, "err", err)
+		} else if resumed {
+			a.log.Info("deliveries resumed: the bot may post in the chat again", "chat", upd.Chat.ID)
+		}
+	case was && !now && upd.NewChatMember.Status == "restricted":
+		if err := a.chats.Deactivate(ctx, chat, cantWriteReason); err != nil {
+			a.log.Error("could not stop deliveries to a chat that muted the bot", "chat", upd.Chat.ID, "err", err)
+		}
 	}
 }

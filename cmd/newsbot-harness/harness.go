@@ -331,42 +331,90 @@ func countDeliveries(fake *telegramtest.Server, chats []int64) deliveryCount {
 	return c
 }
 
-// floodRejections counts the 429s the fake's flood control answered (not
-// injected ones).
+// floodRejections counts the 429s the fake's flood control answered for a
+// limit reached (not injected ones, nor refusals inside a flood wait).
 func floodRejections(st telegramtest.Stats) int {
 	return st.TooManyRequests[telegramtest.ScopeChat] + st.TooManyRequests[telegramtest.ScopeGroup] + st.TooManyRequests[telegramtest.ScopeGlobal]
 }
 
+// fanOutSpec is what one fan-out run sends: N chats due at the same minute,
+// of which Groups are supergroups, and ChattyGroups of those are also sent
+// CommandsPerGroup commands at the start (replies share the budgets with
+// deliveries, and push those groups past their 20 a minute); Inject429 of
+// the sends are answered 429 with a retry_after of 1…RetryAfterMax seconds
+// that starts a flood wait for every chat.
+type fanOutSpec struct {
+	N                int
+	Scale            float64
+	Groups           int
+	ChattyGroups     int
+	CommandsPerGroup int
+	Inject429        float64
+	RetryAfterMax    int
+}
+
 // fanOutResult is one fan-out run's figures.
 type fanOutResult struct {
-	N           int
-	Scale       float64
+	fanOutSpec
 	Count       deliveryCount
+	Replies     int           // command replies the groups received
 	Elapsed     time.Duration // first to last accepted briefing
-	Achieved    float64       // briefings per second
+	Achieved    float64       // messages per second between them, replies included
 	Allowed     float64       // the global limit, scaled
-	Rejected429 int
-	PeakRSS     int64 // the bot process's VmHWM once every delivery is done, bytes
+	Rejected429 int           // the fake's flood control (not injected)
+	Injected429 int
+	// InsideRetryAfter are sends that reached the fake while a flood wait
+	// covered their chat; InFlightAt429 the bot's sends in flight when each
+	// 429 reached it (from its log), summed: the sends that could still
+	// arrive inside a wait.
+	InsideRetryAfter int
+	InFlightAt429    int
+	Limits           telegramtest.Limits
+	BusiestGlobal    int   // most messages in one window of the global limit
+	BusiestGroup     int   // most to one group in one window of the group limit
+	BusiestChat      int   // most to one chat in one window of the chat limit
+	PeakRSS          int64 // the bot process's VmHWM once every delivery is done, bytes
 }
 
 func (r fanOutResult) Ratio() float64 { return r.Achieved / r.Allowed }
 
-// fanOut subscribes n chats due at the same minute, runs the bot (bc)
-// against the fake with both their limits scaled by scale, and measures the
-// broadcast.
-func fanOut(ctx context.Context, bc botCommand, dir string, n int, scale float64) (fanOutResult, error) {
-	res := fanOutResult{N: n, Scale: scale}
+// groupID is the id of the i-th harness supergroup.
+func groupID(i int) int64 { return -1_001_000_000_000 - int64(i) }
+
+// fanOut subscribes spec.N chats due at the same minute, runs the bot (bc)
+// against the strict fake with both their limits scaled by spec.Scale, and
+// measures the broadcast.
+func fanOut(ctx context.Context, bc botCommand, dir string, spec fanOutSpec) (fanOutResult, error) {
+	res := fanOutResult{fanOutSpec: spec}
 	feed := newsFeed()
 	defer feed.Close()
-	fake, err := telegramtest.Start(telegramtest.Options{Token: harnessToken, RateScale: scale})
+	fake, err := telegramtest.Start(telegramtest.Options{Token: harnessToken, RateScale: spec.Scale, Faults: telegramtest.Faults{
+		Rate429: spec.Inject429, RetryAfterMin: 1, RetryAfterMax: max(spec.RetryAfterMax, 1), InjectedScope: telegramtest.ScopeGlobal, Seed: 12,
+	}})
 	if err != nil {
 		return res, err
 	}
 	defer fake.Close()
-	chats := chatIDs(n)
+	groups := min(spec.Groups, spec.N)
+	chats := chatIDs(spec.N - groups)
 	for _, id := range chats {
 		if err := fake.AddPrivateChat(id, "Reader"); err != nil {
 			return res, err
+		}
+	}
+	for i := range groups {
+		id := groupID(i)
+		if err := fake.AddGroup(id, fmt.Sprintf("Readers %d", i), true); err != nil {
+			return res, err
+		}
+		chats = append(chats, id)
+	}
+	chatty := chats[len(chats)-min(spec.ChattyGroups, groups):]
+	for _, id := range chatty {
+		for k := range spec.CommandsPerGroup {
+			if _, err := fake.SendText(id, int64(500+k), "/help"); err != nil {
+				return res, err
+			}
 		}
 	}
 	now := time.Now()
@@ -383,17 +431,26 @@ func fanOut(ctx context.Context, bc botCommand, dir string, n int, scale float64
 	if err != nil {
 		return res, err
 	}
-	p, err := startBot(bc, botEnv(fake, dbPath, feed.URL+"/feed.xml", addr, scale), dir, addr, 0)
+	p, err := startBot(bc, botEnv(fake, dbPath, feed.URL+"/feed.xml", addr, spec.Scale), dir, addr, 0)
 	if err != nil {
 		return res, err
 	}
-	// Generous: three times the time the limit needs, plus start-up.
-	budget := time.Duration(3*float64(n)/(30*scale)*float64(time.Second)) + time.Minute
+	// Generous: three times the time the limits need, plus the flood
+	// waits, plus start-up.
+	sends := float64(spec.N + len(chatty)*spec.CommandsPerGroup)
+	need := sends/(30*spec.Scale) + float64(len(chatty))*60/spec.Scale +
+		sends*spec.Inject429*float64(max(spec.RetryAfterMax, 1)+2)
+	budget := time.Duration(3*need*float64(time.Second)) + time.Minute
 	waitCtx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	err = p.waitUntil(waitCtx, "every delivery", func() bool {
-		if fake.Stats().Sent < n {
+	err = p.waitUntil(waitCtx, "every delivery and reply", func() bool {
+		if fake.Stats().Sent < spec.N || fake.PendingUpdates() > 0 {
 			return false
+		}
+		for _, id := range chatty {
+			if len(fake.Messages(id)) < spec.CommandsPerGroup+1 {
+				return false
+			}
 		}
 		v, ok := p.metric(waitCtx, dueSample)
 		return ok && v == 0
@@ -410,20 +467,74 @@ func fanOut(ctx context.Context, bc botCommand, dir string, n int, scale float64
 	res.Count = countDeliveries(fake, chats)
 	st := fake.Stats()
 	res.Rejected429 = floodRejections(st)
+	res.Injected429 = st.TooManyRequests[telegramtest.ScopeInjected]
+	res.InsideRetryAfter = st.DuringRetryAfter
+	if res.InFlightAt429, err = inFlightAt429(p.logPath); err != nil {
+		return res, err
+	}
+	res.BusiestGlobal, res.BusiestChat = st.BusiestGlobal, st.BusiestChat
+	for _, n := range st.BusiestGroup {
+		res.BusiestGroup = max(res.BusiestGroup, n)
+	}
 	limits, fakeScale := fake.Limits()
+	res.Limits = limits
 	res.Allowed = float64(limits.Global.Count) / limits.Global.Per.Seconds() * fakeScale
-	var times []time.Time
-	for _, m := range fake.AllMessages() {
-		if strings.HasPrefix(m.PlainText, "News briefing") {
-			times = append(times, m.Time)
+	// The rate is taken while deliveries went out: from the first briefing
+	// to the last, counting every message in between (replies too). The
+	// chatty groups' briefings are left out of the span: their group's
+	// minute, full of replies, holds them back, not the global budget.
+	var first, last time.Time
+	all := fake.AllMessages()
+	for _, m := range all {
+		if !strings.HasPrefix(m.PlainText, "News briefing") || slices.Contains(chatty, m.ChatID) {
+			continue
+		}
+		if first.IsZero() || m.Time.Before(first) {
+			first = m.Time
+		}
+		if m.Time.After(last) {
+			last = m.Time
 		}
 	}
-	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
-	if len(times) > 1 {
-		res.Elapsed = times[len(times)-1].Sub(times[0])
-		res.Achieved = float64(len(times)-1) / res.Elapsed.Seconds()
+	if res.Elapsed = last.Sub(first); res.Elapsed > 0 {
+		inSpan := 0
+		for _, m := range all {
+			if !m.Time.Before(first) && !m.Time.After(last) {
+				inSpan++
+			}
+		}
+		res.Achieved = float64(inSpan-1) / res.Elapsed.Seconds()
+	}
+	for _, id := range chatty {
+		res.Replies += len(fake.Messages(id)) - 1
 	}
 	return res, nil
+}
+
+// inFlightAt429 sums what the bot logged as in flight each time a 429 paused
+// it (the Telegram adapter's "Telegram asked to wait" lines).
+func inFlightAt429(logPath string) (int, error) {
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		return 0, err
+	}
+	sum := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, "Telegram asked to wait") {
+			continue
+		}
+		_, rest, ok := strings.Cut(line, " in_flight=")
+		if !ok {
+			return 0, fmt.Errorf("bot log: a pause without in_flight: %s", line)
+		}
+		field, _, _ := strings.Cut(rest, " ")
+		n, err := strconv.Atoi(field)
+		if err != nil {
+			return 0, fmt.Errorf("bot log: in_flight=%q: %w", field, err)
+		}
+		sum += n
+	}
+	return sum, nil
 }
 
 // storedResult is the memory of a bot holding many subscriptions, none due.

@@ -104,6 +104,31 @@ func TestConfigNeverShowsSecrets(t *testing.T) {
 	}
 }
 
+// Telegram calls webhooks only over https on 443, 80, 88 or 8443; a local
+// fake's loopback address is exempt.
+func TestConfigWebhookURL(t *testing.T) {
+	for _, tt := range []struct {
+		url string
+		ok  bool
+	}{
+		{"https://bot.example/tg", true},
+		{"https://bot.example:8443/tg", true},
+		{"https://bot.example:88/tg", true},
+		{"https://bot.example:80/tg", true},
+		{"https://bot.example:443/tg", true},
+		{"https://bot.example:8080/tg", false},
+		{"http://bot.example/tg", false},
+		{"ftp://bot.example/tg", false},
+		{"http://127.0.0.1:34567/tg", true},
+		{"http://localhost:9/tg", true},
+	} {
+		_, err := Parse(map[string]string{"TELEGRAM_WEBHOOK_URL": tt.url, "NEWSBOT_HTTP_ADDR": ":8080"})
+		if tt.ok != (err == nil) || err != nil && (!strings.Contains(err.Error(), "TELEGRAM_WEBHOOK_URL") || strings.Count(err.Error(), "\n") > 0) {
+			t.Errorf("%s: %v, want ok=%v (else one line naming the variable)", tt.url, err, tt.ok)
+		}
+	}
+}
+
 func TestConfigPlatformValidation(t *testing.T) {
 	for _, tt := range []struct {
 		env  map[string]string
@@ -111,6 +136,8 @@ func TestConfigPlatformValidation(t *testing.T) {
 	}{
 		{map[string]string{"TELEGRAM_API_ENDPOINT": "http://127.0.0.1:1/bot"}, "TELEGRAM_API_ENDPOINT"},
 		{map[string]string{"TELEGRAM_WEBHOOK_URL": "https://bot.example/tg"}, "NEWSBOT_HTTP_ADDR"},
+		{map[string]string{"TELEGRAM_WEBHOOK_URL": "http://bot.example/tg", "NEWSBOT_HTTP_ADDR": ":8080"}, "TELEGRAM_WEBHOOK_URL"},
+		{map[string]string{"TELEGRAM_WEBHOOK_URL": "https://bot.example:8080/tg", "NEWSBOT_HTTP_ADDR": ":8080"}, "TELEGRAM_WEBHOOK_URL"},
 		{map[string]string{"TELEGRAM_WEBHOOK_SECRET": "has spaces"}, "TELEGRAM_WEBHOOK_SECRET"},
 		{map[string]string{"DISCORD_PUBLIC_KEY": "abc", "NEWSBOT_HTTP_ADDR": ":8080"}, "DISCORD_PUBLIC_KEY"},
 		{map[string]string{"DISCORD_GUILD_ID": "my-server"}, "DISCORD_GUILD_ID"},

@@ -46,6 +46,7 @@ type chat struct {
 	members       map[int64]string // groups: user id → status
 	blocked       bool             // private: the user blocked the bot
 	kicked        bool             // groups: the bot was removed
+	muted         bool             // groups: the bot may not send messages
 	migratedTo    int64            // basic groups upgraded to a supergroup
 	lastMessageID int
 }
@@ -241,6 +242,64 @@ func (s *Server) setKicked(chatID int64, kicked bool) error {
 	return nil
 }
 
+// Mute restricts the bot in a group so that it may not send messages, as an
+// administrator does in the group's permissions: sendMessage answers 400
+// "Bad Request: not enough rights to send text messages to the chat" until
+// Unmute, and a my_chat_member update tells the bot (administrator or member
+// → restricted, can_send_messages false), from the administrator byAdmin.
+func (s *Server) Mute(chatID, byAdmin int64) error {
+	return s.setMuted(chatID, byAdmin, true)
+}
+
+// Unmute gives the bot the right to send messages back, with the
+// my_chat_member update that says so (restricted → member).
+func (s *Server) Unmute(chatID, byAdmin int64) error {
+	return s.setMuted(chatID, byAdmin, false)
+}
+
+func (s *Server) setMuted(chatID, byAdmin int64, muted bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.groupLocked(chatID)
+	if err != nil {
+		return fmt.Errorf("telegramtest: mute in %d: %w", chatID, err)
+	}
+	if c.kicked || c.migratedTo != 0 {
+		return fmt.Errorf("telegramtest: mute in %d: the bot is not in the group", chatID)
+	}
+	if c.muted == muted {
+		return nil
+	}
+	c.muted = muted
+	unmuted := s.botMemberLocked(c, false)
+	restricted := s.botMemberLocked(c, true)
+	old, now := unmuted, restricted
+	if !muted {
+		old, now = restricted, unmuted
+	}
+	s.enqueueLocked("my_chat_member", map[string]any{
+		"chat": s.apiChatLocked(c), "from": s.apiUserLocked(byAdmin), "date": s.now().Unix(),
+		"old_chat_member": old, "new_chat_member": now,
+	})
+	return nil
+}
+
+// botMemberLocked is the bot's ChatMember in a group, muted or not.
+func (s *Server) botMemberLocked(c *chat, muted bool) map[string]any {
+	status := c.members[s.botID]
+	if status == "" || status == StatusRestricted {
+		status = StatusMember
+	}
+	m := map[string]any{"status": status, "user": s.apiUserLocked(s.botID)}
+	if muted {
+		m["status"] = StatusRestricted
+		m["is_member"] = true
+		m["can_send_messages"] = false
+		m["until_date"] = 0
+	}
+	return m
+}
+
 // Deactivate deletes a user's account: sendMessage to their private chat
 // answers 403 "Forbidden: user is deactivated".
 func (s *Server) Deactivate(userID int64) error {
@@ -434,7 +493,8 @@ func (s *Server) resolveChatLocked(p params) (*chat, *apiError) {
 	return c, nil
 }
 
-// reachableLocked is the 403 a chat gives a bot that may not write there.
+// reachableLocked is the 403 (or, muted, the 400) a chat gives a bot that
+// may not write there.
 func (s *Server) reachableLocked(c *chat) *apiError {
 	switch {
 	case c.typ == ChatPrivate && s.userLocked(c.userID).deactivated:
@@ -443,6 +503,8 @@ func (s *Server) reachableLocked(c *chat) *apiError {
 		return forbidden(RejectBlocked, "bot was blocked by the user")
 	case isGroup(c) && c.kicked:
 		return forbidden(RejectKicked, "bot was kicked from the "+c.typ+" chat")
+	case isGroup(c) && c.muted:
+		return badRequest(RejectCantWrite, "not enough rights to send text messages to the chat")
 	}
 	return nil
 }
@@ -484,6 +546,9 @@ func (s *Server) getChatMember(_ context.Context, p params) (any, *apiError) {
 		status = c.members[userID]
 		if status == "" && userID == s.botID {
 			status = StatusMember
+		}
+		if userID == s.botID && c.muted {
+			status = StatusRestricted
 		}
 		if status == "" {
 			if _, known := s.users[userID]; !known {

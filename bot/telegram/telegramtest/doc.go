@@ -12,8 +12,9 @@
 //	bot, err := tgbotapi.NewBotAPIWithAPIEndpoint(token, srv.Endpoint())
 //
 // and drive the chats with AddPrivateChat, AddGroup, SetMember, SendText,
-// Block, Kick, Migrate, then inspect what the bot sent with Messages,
-// AllMessages, WaitForMessages and Stats.
+// Block, Kick, Mute, Unmute, Migrate, then inspect what the bot sent with
+// Messages, AllMessages, WaitForMessages and Stats (429s by scope, sends made
+// inside a running retry_after, the busiest window of each limit).
 //
 // # Limits
 //
@@ -27,10 +28,19 @@
 //     trailing white space is trimmed, as the server does. tdlib counts code
 //     points, so the fake is stricter for astral characters: a sender that
 //     splits at 4096 UTF-16 units is safe on both.
-//   - flood control: about 1 message per second per chat (small bursts
-//     tolerated), 20 messages per minute per group or supergroup, about 30
-//     messages per second in all. Each is a token bucket (see DefaultLimits);
-//     Options.RateScale speeds all of them up by one factor.
+//   - flood control, in its strictest reading (FloodStrict, the default):
+//     never more than 30 messages in any one second in all, never more than
+//     20 in any minute to one group or supergroup (sliding windows), one a
+//     second per chat with a short burst (3 in any 3 s); a 429 starts a flood
+//     wait that refuses every send in its scope (every chat, for the global
+//     limit) until its retry_after has passed, and such sends are counted.
+//     FloodBuckets is the older, weaker model (token buckets, a 429
+//     forgotten once sent). Options.RateScale speeds every window up by one
+//     factor; a flood wait lasts the real seconds its 429 said.
+//   - entities: at most 100 per message and 9,000 bytes of link URLs in
+//     all, else 400 "entities too long" (see MaxEntities).
+//   - a group that muted the bot (Mute) answers 400 "not enough rights to
+//     send text messages to the chat" and emits my_chat_member updates.
 //   - getUpdates: limit 1–100 (default 100), timeout capped at 50 s.
 //   - setWebhook secret_token: 1–256 characters of A-Z a-z 0-9 _ -.
 //   - setMyCommands: at most 100 commands; command 1–32 of a-z 0-9 _;
@@ -53,8 +63,9 @@
 //
 //   - Webhook URLs may be plain http on any port (production requires https
 //     on 443, 80, 88 or 8443); updates are delivered one at a time, in order.
-//   - Only message updates exist (text messages and the migration service
-//     messages); no my_chat_member updates are emitted on Block or Kick.
+//   - Only message updates (text messages and the migration service
+//     messages) and my_chat_member updates of Mute and Unmute exist; none
+//     are emitted on Block or Kick.
 //   - A sendMessage that fails with an injected 5xx or 429 is not delivered; a
 //     slow response is delivered only if the client is still waiting when the
 //     delay ends, so a sender that times out and retries is never shown a

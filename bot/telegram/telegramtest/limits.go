@@ -27,6 +27,33 @@ const (
 	MaxCommandDescriptionLength = 256
 	// SecretTokenHeader carries setWebhook's secret_token on every delivery.
 	SecretTokenHeader = "X-Telegram-Bot-Api-Secret-Token"
+	// MaxEntities and MaxEntityURLBytes bound one message's entities:
+	// Telegram documents no figure, but refuses a message whose entities
+	// are too large with 400 "entities too long" (MTProto
+	// ENTITIES_TOO_LONG, "You provided too many styled message
+	// entities"). tdlib's maintainer called ~9,500 characters of a
+	// link-heavy Markdown text a good approximation of the limit on the
+	// total entity size (tdlib/telegram-bot-api#165), most of it URLs;
+	// formatting past the 100th entity has been reported dropped
+	// (rubenlagus/TelegramBots#854). The fake refuses either.
+	MaxEntities       = 100
+	MaxEntityURLBytes = 9000
+)
+
+// FloodModel is how the fake reads the flood limits.
+type FloodModel int
+
+const (
+	// FloodStrict, the default, is the strictest reading of the Bots FAQ:
+	// never more than Count messages in any window of Per in all and per
+	// group (sliding windows, Burst unused), per chat never more than
+	// Burst in any Burst×Per (one a second, with a short burst); and a
+	// 429 starts a flood wait that refuses every send in its scope (every
+	// chat, for the global limit) until its retry_after has passed.
+	FloodStrict FloodModel = iota
+	// FloodBuckets is the older, weaker model: a token bucket per limit,
+	// and a 429 forgotten as soon as it is sent.
+	FloodBuckets
 )
 
 // Rate is a token bucket: Count messages per Per on average, of which Burst
@@ -64,8 +91,9 @@ type Limits struct {
 
 // DefaultLimits are the limits from the Bots FAQ: about one message per second
 // to one chat ("short bursts" tolerated: 3), 20 messages per minute to one
-// group (burst 3, so no minute sees much more than 20), about 30 messages per
-// second in all (burst: one second's worth).
+// group, about 30 messages per second in all. The bursts of the group and
+// global limits matter only to FloodBuckets (group burst 3, so no minute sees
+// much more than 20; global: one second's worth).
 func DefaultLimits() Limits {
 	return Limits{
 		PerChat:  Rate{Count: 1, Per: time.Second, Burst: 3},
@@ -131,4 +159,40 @@ func retryAfterSeconds(wait time.Duration) int {
 		return 1
 	}
 	return s
+}
+
+// slidingWindow is the sends accepted within the last window, oldest first.
+type slidingWindow []time.Time
+
+// prune forgets what left the window of length per before now.
+func (w *slidingWindow) prune(now time.Time, per time.Duration) {
+	i := 0
+	for i < len(*w) && !(*w)[i].After(now.Add(-per)) {
+		i++
+	}
+	*w = (*w)[i:]
+}
+
+// wait is how long until the window of length per admits one more of at
+// most count (zero when it does now).
+func (w *slidingWindow) wait(now time.Time, per time.Duration, count int) time.Duration {
+	w.prune(now, per)
+	if len(*w) < count {
+		return 0
+	}
+	return (*w)[len(*w)-count].Add(per).Sub(now)
+}
+
+// within counts the sends in the last per before now (inclusive).
+func (w slidingWindow) within(now time.Time, per time.Duration) int {
+	n := 0
+	for i := len(w) - 1; i >= 0 && w[i].After(now.Add(-per)); i-- {
+		n++
+	}
+	return n
+}
+
+// scaled is d on a clock scale times as fast.
+func scaled(d time.Duration, scale float64) time.Duration {
+	return time.Duration(float64(d) / scale)
 }

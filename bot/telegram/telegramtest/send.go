@@ -101,11 +101,11 @@ const (
 )
 
 // drawFaultLocked decides, from the seeded generator, what this sendMessage
-// meets. It always draws twice so that one call's outcome never shifts the
-// sequence the next calls see.
-func (s *Server) drawFaultLocked() (injectedFault, bool) {
+// meets, and the retry_after of an injected 429. It always draws three times
+// so that one call's outcome never shifts the sequence the next calls see.
+func (s *Server) drawFaultLocked() (injectedFault, bool, int) {
 	f := s.opts.Faults
-	kind, slow := s.rng.Float64(), s.rng.Float64()
+	kind, slow, retry := s.rng.Float64(), s.rng.Float64(), s.rng.Float64()
 	fault := noFault
 	switch {
 	case kind < f.Rate429:
@@ -113,12 +113,22 @@ func (s *Server) drawFaultLocked() (injectedFault, bool) {
 	case kind < f.Rate429+f.Rate5xx:
 		fault = fault5xx
 	}
-	return fault, slow < f.RateSlow
+	after := f.RetryAfterMin + int(retry*float64(f.RetryAfterMax-f.RetryAfterMin+1))
+	return fault, slow < f.RateSlow, min(after, f.RetryAfterMax)
+}
+
+func (s *Server) strict() bool {
+	return !s.opts.DisableRateLimits && s.opts.FloodModel == FloodStrict
 }
 
 func (s *Server) sendMessage(ctx context.Context, p params) (any, *apiError) {
+	chatID, _, _ := p.chatID() // a bad one is answered below
 	s.mu.Lock()
-	fault, slow := s.drawFaultLocked()
+	if e := s.floodWaitLocked(chatID); e != nil {
+		s.mu.Unlock()
+		return nil, e
+	}
+	fault, slow, retryAfter := s.drawFaultLocked()
 	if slow {
 		s.stats.InjectedSlow++
 	}
@@ -137,7 +147,10 @@ func (s *Server) sendMessage(ctx context.Context, p params) (any, *apiError) {
 	}
 	switch fault {
 	case fault429:
-		return nil, tooManyRequests(ScopeInjected, 1)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.startFloodWaitLocked(s.opts.Faults.InjectedScope, chatID, retryAfter)
+		return nil, tooManyRequests(ScopeInjected, retryAfter)
 	case fault5xx:
 		return nil, &apiError{code: http.StatusInternalServerError, description: "Internal Server Error", kind: RejectInjected5xx}
 	}
@@ -157,12 +170,17 @@ func (s *Server) sendMessage(ctx context.Context, p params) (any, *apiError) {
 		return nil, contentErr
 	}
 	if !s.opts.DisableRateLimits {
-		if e := s.takeTokensLocked(c); e != nil {
+		take := s.takeTokensLocked
+		if s.opts.FloodModel == FloodStrict {
+			take = s.takeWindowsLocked
+		}
+		if e := take(c); e != nil {
 			return nil, e
 		}
 	}
 	c.lastMessageID++
 	now := s.now()
+	s.countWindowsLocked(c, now)
 	msg.MessageID, msg.ChatID, msg.Time = c.lastMessageID, c.id, now
 	s.sentByChat[c.id] = append(s.sentByChat[c.id], len(s.sent))
 	s.sent = append(s.sent, msg)
@@ -221,6 +239,9 @@ func composeMessage(p params) (SentMessage, *apiError) {
 	if UTF16Length(msg.PlainText) > MaxMessageLength {
 		return msg, badRequest(RejectTooLong, "message is too long")
 	}
+	if entitiesTooLong(msg.Entities) {
+		return msg, badRequest(RejectEntitiesTooLong, "entities too long")
+	}
 
 	msg.PreviewDisabled = p.bool("disable_web_page_preview")
 	if p.has("link_preview_options") {
@@ -245,6 +266,18 @@ func composeMessage(p params) (SentMessage, *apiError) {
 	return msg, nil
 }
 
+// entitiesTooLong applies MaxEntities and MaxEntityURLBytes.
+func entitiesTooLong(entities []Entity) bool {
+	if len(entities) > MaxEntities {
+		return true
+	}
+	urls := 0
+	for _, e := range entities {
+		urls += len(e.URL)
+	}
+	return urls > MaxEntityURLBytes
+}
+
 // trimText strips leading and trailing white space as the server does before
 // it stores a text, moving the entities along and dropping emptied ones.
 func trimText(text string, entities []Entity) (string, []Entity) {
@@ -264,6 +297,95 @@ func trimText(text string, entities []Entity) (string, []Entity) {
 	return trimmed, out
 }
 
+// floodWaitLocked refuses a send while a flood wait covers its chat, and
+// counts it as a send made inside a running retry_after.
+func (s *Server) floodWaitLocked(chatID int64) *apiError {
+	if !s.strict() {
+		return nil
+	}
+	now := s.now()
+	until, scope := s.floodAll, ScopeGlobal
+	if t := s.floodChats[chatID]; t.After(until) {
+		until, scope = t, ScopeChat
+	}
+	if !until.After(now) {
+		return nil
+	}
+	s.stats.DuringRetryAfter++
+	s.stats.DuringRetryAfterByScope[scope]++
+	e := tooManyRequests(ScopeFloodWait, retryAfterSeconds(until.Sub(now)))
+	e.kind = RejectFloodWait
+	return e
+}
+
+// startFloodWaitLocked starts a flood wait of retryAfter seconds for scope:
+// every chat for the global limit, the one chat otherwise. The wait is real
+// seconds whatever RateScale, since that is what the 429 told the client.
+func (s *Server) startFloodWaitLocked(scope Scope, chatID int64, retryAfter int) {
+	if !s.strict() {
+		return
+	}
+	until := s.now().Add(time.Duration(retryAfter) * time.Second)
+	if scope == ScopeGlobal {
+		if until.After(s.floodAll) {
+			s.floodAll = until
+		}
+		return
+	}
+	if until.After(s.floodChats[chatID]) {
+		s.floodChats[chatID] = until
+	}
+}
+
+// chatWindow is the strict per-chat limit: Burst messages in Burst×Per.
+func (l Limits) chatWindow() (time.Duration, int) {
+	return time.Duration(l.PerChat.Burst) * l.PerChat.Per, l.PerChat.Burst
+}
+
+// takeWindowsLocked admits a message into every sliding window that
+// applies, or answers 429 for the scope that would have to wait longest and
+// starts its flood wait.
+func (s *Server) takeWindowsLocked(c *chat) *apiError {
+	l, scale, now := s.opts.Limits, s.opts.RateScale, s.now()
+	chatPer, chatCount := l.chatWindow()
+	longest, scope := s.globalLog.wait(now, scaled(l.Global.Per, scale), l.Global.Count), ScopeGlobal
+	if w := stateFor(s.chatLogs, c.id).wait(now, scaled(chatPer, scale), chatCount); w > longest {
+		longest, scope = w, ScopeChat
+	}
+	if isGroup(c) {
+		if w := stateFor(s.groupLogs, c.id).wait(now, scaled(l.PerGroup.Per, scale), l.PerGroup.Count); w > longest {
+			longest, scope = w, ScopeGroup
+		}
+	}
+	if longest <= 0 {
+		return nil
+	}
+	after := retryAfterSeconds(longest)
+	s.startFloodWaitLocked(scope, c.id, after)
+	return tooManyRequests(scope, after)
+}
+
+// countWindowsLocked logs an accepted message in its windows and keeps the
+// busiest-window figures (under either model).
+func (s *Server) countWindowsLocked(c *chat, now time.Time) {
+	l, scale := s.opts.Limits, s.opts.RateScale
+	chatPer, _ := l.chatWindow()
+	globalPer := scaled(l.Global.Per, scale)
+	s.globalLog.prune(now, globalPer)
+	s.globalLog = append(s.globalLog, now)
+	s.stats.BusiestGlobal = max(s.stats.BusiestGlobal, len(s.globalLog))
+	cw := stateFor(s.chatLogs, c.id)
+	cw.prune(now, scaled(max(chatPer, l.PerChat.Per), scale))
+	*cw = append(*cw, now)
+	s.stats.BusiestChat = max(s.stats.BusiestChat, cw.within(now, scaled(l.PerChat.Per, scale)))
+	if isGroup(c) {
+		gw := stateFor(s.groupLogs, c.id)
+		gw.prune(now, scaled(l.PerGroup.Per, scale))
+		*gw = append(*gw, now)
+		s.stats.BusiestGroup[c.id] = max(s.stats.BusiestGroup[c.id], len(*gw))
+	}
+}
+
 // takeTokensLocked charges one message to every bucket that applies, or
 // answers 429 for the scope that would have to wait longest.
 func (s *Server) takeTokensLocked(c *chat) *apiError {
@@ -274,10 +396,10 @@ func (s *Server) takeTokensLocked(c *chat) *apiError {
 	}
 	charges := []charge{
 		{&s.globalBucket, s.opts.Limits.Global, ScopeGlobal},
-		{bucketFor(s.chatBuckets, c.id), s.opts.Limits.PerChat, ScopeChat},
+		{stateFor(s.chatBuckets, c.id), s.opts.Limits.PerChat, ScopeChat},
 	}
 	if isGroup(c) {
-		charges = append(charges, charge{bucketFor(s.groupBuckets, c.id), s.opts.Limits.PerGroup, ScopeGroup})
+		charges = append(charges, charge{stateFor(s.groupBuckets, c.id), s.opts.Limits.PerGroup, ScopeGroup})
 	}
 	now := s.now()
 	var longest time.Duration
@@ -296,11 +418,12 @@ func (s *Server) takeTokensLocked(c *chat) *apiError {
 	return nil
 }
 
-func bucketFor(buckets map[int64]*bucket, id int64) *bucket {
-	b, ok := buckets[id]
+// stateFor is a chat's limiter state (a bucket, a window), new when absent.
+func stateFor[T any](states map[int64]*T, id int64) *T {
+	st, ok := states[id]
 	if !ok {
-		b = &bucket{}
-		buckets[id] = b
+		st = new(T)
+		states[id] = st
 	}
-	return b
+	return st
 }

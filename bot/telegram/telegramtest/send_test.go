@@ -194,9 +194,9 @@ func TestMarkdownIsRejected(t *testing.T) {
 	}
 }
 
-func TestPerChatFloodControl(t *testing.T) {
+func TestBucketsPerChatFloodControl(t *testing.T) {
 	clock := newFakeClock()
-	srv := newServer(t, Options{Now: clock.Now})
+	srv := newServer(t, Options{Now: clock.Now, FloodModel: FloodBuckets})
 	bot := newBot(t, srv)
 	must(t, srv.AddPrivateChat(1, "Ann"))
 	burst := DefaultLimits().PerChat.Burst
@@ -221,9 +221,9 @@ func TestPerChatFloodControl(t *testing.T) {
 	}
 }
 
-func TestGroupFloodControl(t *testing.T) {
+func TestBucketsGroupFloodControl(t *testing.T) {
 	clock := newFakeClock()
-	srv := newServer(t, Options{Now: clock.Now})
+	srv := newServer(t, Options{Now: clock.Now, FloodModel: FloodBuckets})
 	bot := newBot(t, srv)
 	must(t, srv.AddGroup(-1, "Paced", false))
 	must(t, srv.AddGroup(-2, "Hurried", true))
@@ -260,9 +260,9 @@ func TestGroupFloodControl(t *testing.T) {
 	}
 }
 
-func TestGlobalFloodControl(t *testing.T) {
+func TestBucketsGlobalFloodControl(t *testing.T) {
 	clock := newFakeClock()
-	srv := newServer(t, Options{Now: clock.Now})
+	srv := newServer(t, Options{Now: clock.Now, FloodModel: FloodBuckets})
 	bot := newBot(t, srv)
 	global := DefaultLimits().Global.Burst
 	for id := int64(1); id <= int64(global)+1; id++ {
@@ -286,9 +286,9 @@ func TestGlobalFloodControl(t *testing.T) {
 	}
 }
 
-func TestRateScaleSpeedsUpEveryLimit(t *testing.T) {
+func TestBucketsRateScaleSpeedsUpEveryLimit(t *testing.T) {
 	clock := newFakeClock()
-	srv := newServer(t, Options{Now: clock.Now, RateScale: 10})
+	srv := newServer(t, Options{Now: clock.Now, RateScale: 10, FloodModel: FloodBuckets})
 	bot := newBot(t, srv)
 	must(t, srv.AddPrivateChat(1, "Ann"))
 	for range DefaultLimits().PerChat.Burst {

@@ -50,6 +50,9 @@ type Options struct {
 	RateScale float64
 	// DisableRateLimits turns flood control off entirely.
 	DisableRateLimits bool
+	// FloodModel reads the limits strictly (FloodStrict, the default) or
+	// as the older token buckets (FloodBuckets).
+	FloodModel FloodModel
 
 	// Faults are injected into sendMessage.
 	Faults Faults
@@ -74,8 +77,14 @@ type Options struct {
 // the same faults.
 type Faults struct {
 	// Rate429 is the fraction answered 429 "Too Many Requests: retry after
-	// 1" (scope ScopeInjected) without delivering the message.
-	Rate429 float64
+	// N" (counted as ScopeInjected) without delivering the message. N is
+	// drawn from RetryAfterMin…RetryAfterMax seconds (default 1…1), and
+	// under FloodStrict the 429 starts a flood wait of N seconds for
+	// InjectedScope: ScopeGlobal (every chat, the default) or ScopeChat.
+	Rate429       float64
+	RetryAfterMin int
+	RetryAfterMax int
+	InjectedScope Scope
 	// Rate5xx is the fraction answered 500 "Internal Server Error" without
 	// delivering the message.
 	Rate5xx float64
@@ -101,6 +110,12 @@ func (f Faults) validate() error {
 	}
 	if f.SlowDelay < 0 {
 		return fmt.Errorf("telegramtest: Faults.SlowDelay must not be negative, got %s", f.SlowDelay)
+	}
+	if f.RetryAfterMin < 0 || f.RetryAfterMax < f.RetryAfterMin {
+		return fmt.Errorf("telegramtest: Faults.RetryAfterMin…Max must be a range of seconds, got %d…%d", f.RetryAfterMin, f.RetryAfterMax)
+	}
+	if f.InjectedScope != "" && f.InjectedScope != ScopeGlobal && f.InjectedScope != ScopeChat {
+		return fmt.Errorf("telegramtest: Faults.InjectedScope must be %q or %q, got %q", ScopeGlobal, ScopeChat, f.InjectedScope)
 	}
 	return nil
 }
@@ -135,8 +150,15 @@ type Server struct {
 	chatBuckets  map[int64]*bucket
 	groupBuckets map[int64]*bucket
 	globalBucket bucket
-	rng          *rand.Rand
-	stats        Stats
+	// FloodStrict's sliding windows (kept under FloodBuckets too, for the
+	// busiest-window figures) and flood waits.
+	globalLog  slidingWindow
+	chatLogs   map[int64]*slidingWindow
+	groupLogs  map[int64]*slidingWindow
+	floodAll   time.Time           // a flood wait for every chat
+	floodChats map[int64]time.Time // for one chat (its chat or group limit)
+	rng        *rand.Rand
+	stats      Stats
 }
 
 // method is one Bot API method.
@@ -200,6 +222,13 @@ func Start(opts Options) (*Server, error) {
 	if opts.Faults.SlowDelay == 0 {
 		opts.Faults.SlowDelay = 2 * time.Second
 	}
+	if opts.Faults.RetryAfterMin == 0 {
+		opts.Faults.RetryAfterMin = 1
+		opts.Faults.RetryAfterMax = max(opts.Faults.RetryAfterMax, 1)
+	}
+	if opts.Faults.InjectedScope == "" {
+		opts.Faults.InjectedScope = ScopeGlobal
+	}
 	if opts.WebhookAttempts <= 0 {
 		opts.WebhookAttempts = 3
 	}
@@ -233,6 +262,9 @@ func Start(opts Options) (*Server, error) {
 		sentChanged:  make(chan struct{}),
 		chatBuckets:  map[int64]*bucket{},
 		groupBuckets: map[int64]*bucket{},
+		chatLogs:     map[int64]*slidingWindow{},
+		groupLogs:    map[int64]*slidingWindow{},
+		floodChats:   map[int64]time.Time{},
 		rng:          rand.New(rand.NewPCG(uint64(opts.Faults.Seed), 0x7e1e6a4d)),
 		stats:        newStats(),
 	}
