@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,10 +82,13 @@ type Adapter struct {
 	session    *discordgo.Session
 	publicKey  ed25519.PublicKey
 	pacer      *bot.Pacer
+	gate       globalPause
 	log        *slog.Logger
 	now        func() time.Time
 	deferAfter time.Duration
 	gone       goneChannels
+	perms      permissionCache
+	textSent   textProgress
 	tasks      tasks
 
 	unauthorized atomic.Bool
@@ -120,7 +124,9 @@ func New(opts Options) (*Adapter, error) {
 		}
 		a.publicKey = key
 	}
-	transport := &apiTransport{base: opts.Transport}
+	gate := newRESTGate(a.now)
+	a.gate = gate
+	transport := &apiTransport{base: opts.Transport, gate: gate}
 	if transport.base == nil {
 		transport.base = http.DefaultTransport
 	}
@@ -326,6 +332,13 @@ func (a *Adapter) RenderBriefing(b briefings.Briefing) ([]bot.OutMessage, error)
 
 // Send posts one message to a channel, paced within Discord's limits, and
 // classifies Discord's answer (see bot.Platform).
+//
+// Before each message it reads the bot's permissions in the channel (from
+// the gateway's State, or over REST, remembered for a minute): a channel
+// the bot cannot post in stops the delivery with the reason /status shows,
+// without a refused request; a channel where it lacks Embed Links gets the
+// message's text form (Message.Text) instead, since Discord would refuse
+// its embeds or post them hidden.
 func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMessage) error {
 	msg, ok := m.(*Message)
 	if !ok || msg == nil {
@@ -340,13 +353,88 @@ func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMes
 	if reason, gone := a.gone.lookup(chat.ID, a.now()); gone {
 		return &bot.ChatGoneError{Reason: reason, Err: errors.New("discord: Discord refused this channel earlier; not asking again")}
 	}
-	if err := a.pacer.Wait(ctx, chat.ID, false); err != nil {
-		return fmt.Errorf("discord: send to %s: %w", chat.ID, err)
+	if err := a.whilePaused(); err != nil {
+		return err
+	}
+	perms, err := a.postingPermissions(ctx, chat.ID)
+	if err != nil {
+		return err
+	}
+	if perms&permEmbedLinks == 0 && len(msg.Embeds) > 0 {
+		return a.sendText(ctx, chat.ID, msg)
+	}
+	err = a.post(ctx, chat.ID, msg.Content, msg.Embeds)
+	var refused *permissionRefusal
+	if !errors.As(err, &refused) {
+		return err
+	}
+	// Refused although the permissions read before allowed it: they
+	// changed since. Read them afresh; without only Embed Links the text
+	// form still reaches the channel.
+	a.perms.forget(chat.ID)
+	if perms, err := a.postingPermissions(ctx, chat.ID); err != nil {
+		return err
+	} else if perms&permEmbedLinks == 0 && len(msg.Embeds) > 0 {
+		return a.sendText(ctx, chat.ID, msg)
+	}
+	return a.chatGone(chat.ID, refused.gone)
+}
+
+// errGlobalPause is why a send waits without asking Discord.
+var errGlobalPause = errors.New("discord: Discord's global rate limit is running; no request goes out until it ends")
+
+// whilePaused answers a send during a global 429 without a request: the
+// delivery queue then holds the whole platform instead of a worker.
+func (a *Adapter) whilePaused() error {
+	until := a.gate.pausedUntil()
+	if until.IsZero() {
+		return nil
+	}
+	return &bot.RetryAfterError{After: max(until.Sub(a.now()), time.Millisecond), Global: true, Err: errGlobalPause}
+}
+
+// postingPermissions is the bot's permissions in a channel it may post in;
+// when it may not, the error is a ChatGoneError naming what it lacks.
+func (a *Adapter) postingPermissions(ctx context.Context, channelID string) (int64, error) {
+	perms, ok := a.permissionsFromState(channelID)
+	if !ok {
+		perms, ok = a.perms.lookup(channelID, a.now())
+	}
+	if !ok {
+		info := &callInfo{}
+		var err error
+		perms, err = a.permissionsOverREST(withCallInfo(ctx, info), "", channelID)
+		if err != nil {
+			return 0, a.settle(channelID, err, describeFailure(err, info), nil)
+		}
+		a.perms.remember(channelID, perms, a.now())
+	}
+	if perms&permViewChannel == 0 || perms&permSendMessages == 0 {
+		return 0, a.chatGone(channelID, &bot.ChatGoneError{
+			Reason: "the bot lacks " + listNames(missingToPost(perms)) + " in " + a.channelLabel(channelID),
+			Err:    errors.New("discord: not sent: the bot's permissions in the channel do not allow it"),
+		})
+	}
+	return perms, nil
+}
+
+// permissionRefusal is a 403 to a message: the permissions the adapter read
+// were out of date.
+type permissionRefusal struct{ gone *bot.ChatGoneError }
+
+func (e *permissionRefusal) Error() string { return e.gone.Error() }
+func (e *permissionRefusal) Unwrap() error { return e.gone }
+
+// post sends one message, paced, and classifies Discord's answer; a 403 is
+// returned as a *permissionRefusal for Send to look into.
+func (a *Adapter) post(ctx context.Context, channelID, content string, embeds []*discordgo.MessageEmbed) error {
+	if err := a.pacer.Wait(ctx, channelID, false); err != nil {
+		return fmt.Errorf("discord: send to %s: %w", channelID, err)
 	}
 	info := &callInfo{}
-	_, err := a.session.ChannelMessageSendComplex(chat.ID, &discordgo.MessageSend{
-		Content:         msg.Content,
-		Embeds:          msg.Embeds,
+	_, err := a.session.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+		Content:         content,
+		Embeds:          embeds,
 		AllowedMentions: noMentions(),
 	}, discordgo.WithContext(withCallInfo(ctx, info)))
 	if err == nil {
@@ -354,13 +442,22 @@ func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMes
 	}
 	f := describeFailure(err, info)
 	var missing []string
-	where := a.channelLabel(chat.ID)
 	if f.status == http.StatusForbidden {
-		if perms, ok := a.permissionsFromState(chat.ID); ok {
+		if perms, ok := a.permissionsFromState(channelID); ok {
 			missing = missingToPost(perms)
 		}
+		var gone *bot.ChatGoneError
+		if out := classifySend(err, f, a.channelLabel(channelID), missing); errors.As(out, &gone) {
+			return &permissionRefusal{gone: gone}
+		}
 	}
-	out := classifySend(err, f, where, missing)
+	return a.settle(channelID, err, f, missing)
+}
+
+// settle classifies a failed REST call made for a send and acts on what it
+// means for the adapter: a pause, a channel remembered as gone, a stop.
+func (a *Adapter) settle(channelID string, err error, f restFailure, missing []string) error {
+	out := classifySend(err, f, a.channelLabel(channelID), missing)
 	var ra *bot.RetryAfterError
 	var gone *bot.ChatGoneError
 	switch {
@@ -368,15 +465,56 @@ func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMes
 		if ra.Global {
 			a.pacer.PauseAll(ra.After)
 		} else {
-			a.pacer.Pause(chat.ID, false, ra.After)
+			a.pacer.Pause(channelID, false, ra.After)
 		}
-		a.log.Warn("discord: rate limited", "channel", chat.ID, "retry_after", ra.After, "global", ra.Global)
+		a.log.Warn("discord: rate limited", "channel", channelID, "retry_after", ra.After, "global", ra.Global)
 	case errors.As(out, &gone):
-		a.gone.remember(chat.ID, gone.Reason, a.now())
+		return a.chatGone(channelID, gone)
 	case errors.Is(out, ErrUnauthorized):
 		a.stopFor(out)
 	}
 	return out
+}
+
+// chatGone remembers that a channel takes no messages, so that further
+// sends stop without a request.
+func (a *Adapter) chatGone(channelID string, gone *bot.ChatGoneError) error {
+	a.gone.remember(channelID, gone.Reason, a.now())
+	a.perms.forget(channelID)
+	a.textSent.forgetChannel(channelID)
+	return gone
+}
+
+// sendText posts a message's text form, part after part. The parts already
+// posted are remembered, so a send retried after a 429 or a failure goes on
+// with the next part instead of posting the first ones again.
+func (a *Adapter) sendText(ctx context.Context, channelID string, msg *Message) error {
+	parts := msg.Text
+	if len(parts) == 0 {
+		// A message rendered without a text form: its content alone, when it
+		// has one, is still something people can read.
+		if strings.TrimSpace(msg.Content) == "" {
+			return a.chatGone(channelID, &bot.ChatGoneError{
+				Reason: "the bot lacks Embed Links in " + a.channelLabel(channelID),
+				Err:    errors.New("discord: not sent: the message has no text form to post without Embed Links"),
+			})
+		}
+		parts = []string{msg.Content}
+	}
+	key := textKey{channelID: channelID, msg: msg}
+	for k := a.textSent.next(key); k < len(parts); k++ {
+		err := a.post(ctx, channelID, parts[k], nil)
+		var refused *permissionRefusal
+		if errors.As(err, &refused) {
+			return a.chatGone(channelID, refused.gone)
+		}
+		if err != nil {
+			return err
+		}
+		a.textSent.record(key, k+1, k+1 == len(parts))
+	}
+	a.log.Info("discord: no Embed Links in the channel; posted the message as text", "channel", channelID, "parts", len(parts))
+	return nil
 }
 
 // channelLabel names a channel for people: "#news" when the State knows it.
@@ -430,6 +568,19 @@ func (a *Adapter) permissionsFromState(channelID string) (int64, bool) {
 // permissions at all.
 func (a *Adapter) permissionsOverREST(ctx context.Context, guildID, channelID string) (int64, error) {
 	botID := a.botUserID()
+	if botID == "" {
+		// Not serving (yet): the bot's id comes from its token's user.
+		u, err := a.session.User("@me", discordgo.WithContext(ctx))
+		if err != nil {
+			return 0, fmt.Errorf("discord: read the bot's user: %w", err)
+		}
+		botID = u.ID
+		a.mu.Lock()
+		if a.botID == "" {
+			a.botID = botID
+		}
+		a.mu.Unlock()
+	}
 	ch, err := a.session.Channel(channelID, discordgo.WithContext(ctx))
 	if err != nil {
 		if f := describeFailure(err, nil); f.code == codeMissingAccess || f.status == http.StatusForbidden {

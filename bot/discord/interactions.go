@@ -225,6 +225,7 @@ func (a *Adapter) checkCanPost(ctx context.Context, guildID, channelID, name str
 			a.log.Error("discord: checking the bot's permissions", "channel", channelID, "err", err)
 			return "Sorry, I could not check my permissions in " + name + ". Please try again in a minute."
 		}
+		a.perms.remember(channelID, perms, a.now())
 	}
 	missing := missingToPost(perms)
 	if len(missing) == 0 {

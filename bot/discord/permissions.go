@@ -3,6 +3,8 @@ package discord
 import (
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -101,4 +103,48 @@ func listNames(names []string) string {
 // permissions Discord computed for the interaction.
 func memberMayManage(m *discordgo.Member) bool {
 	return m != nil && (m.Permissions&permManageGuild != 0 || m.Permissions&permAdministrator != 0)
+}
+
+// permissionCache remembers the bot's permissions in channels read over
+// REST (three requests each: channel, server, member), so the messages of
+// one delivery cost one read between them. The gateway's State needs no
+// cache: it follows every change as it happens.
+type permissionCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedPermissions
+}
+
+type cachedPermissions struct {
+	perms int64
+	until time.Time
+}
+
+// permissionMemory is how long a permission read over REST is trusted: long
+// enough for one delivery's messages, short enough that a revoked
+// permission is noticed by the next delivery.
+const permissionMemory = time.Minute
+
+func (c *permissionCache) lookup(channelID string, now time.Time) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[channelID]
+	if !ok || !now.Before(e.until) {
+		return 0, false
+	}
+	return e.perms, true
+}
+
+func (c *permissionCache) remember(channelID string, perms int64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxGoneEntries {
+		c.entries = make(map[string]cachedPermissions)
+	}
+	c.entries[channelID] = cachedPermissions{perms: perms, until: now.Add(permissionMemory)}
+}
+
+func (c *permissionCache) forget(channelID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, channelID)
 }

@@ -88,6 +88,10 @@ func TestRenderBriefing(t *testing.T) {
 				{Name: "Source", Value: "Read the article"},
 			},
 		}},
+		Text: []string{"**Top stories**\n" + textNote + "\n\n" +
+			"**1. @everyone Bridge \\*reopens\\***\n" +
+			"The bridge reopened.\nTraffic flows from Monday.\n" +
+			`Test Outlet: Bridge \[reopens\] <http://outlet.test/bridge?q=%281%29>`},
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("RenderBriefing (-want +got):\n%s", diff)

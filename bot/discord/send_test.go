@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/bot/discord"
 	"github.com/newsbot/newsbot/bot/discord/discordtest"
@@ -106,30 +108,61 @@ func TestSendHonours429sWithNothingLost(t *testing.T) {
 	}
 }
 
-func TestSendGlobal429PausesEverything(t *testing.T) {
-	w := newWorld(t, discordtest.Options{GlobalPerSecond: 3})
+// TestGlobal429PausesEveryRoute: after a global 429 no request of any kind
+// goes out until its retry_after has passed. The fake refuses every route
+// while it runs and counts each refusal, so one global 429 in all is the
+// proof that nothing was sent inside it.
+func TestGlobal429PausesEveryRoute(t *testing.T) {
+	w := newWorld(t, discordtest.Options{GlobalPerSecond: 10, MessageBucket: discordtest.Bucket{Size: 5, Reset: 50 * time.Millisecond}})
 	// Pacing far above the fake's global budget, so the fake's global 429
 	// is what stops the sends.
 	a := w.adapter(t, discord.Options{Limits: bot.PaceLimits{Global: bot.Rate{Count: 1000, Per: time.Second, Burst: 100}}})
+	chat := discordChat(w.channelID)
 	msg := &discord.Message{Content: "hello"}
 	var ra *bot.RetryAfterError
-	for i := 0; i < 10; i++ {
-		err := a.Send(ctxT(t), discordChat(w.channelID), msg)
-		if errors.As(err, &ra) {
-			break
-		}
-		if err != nil {
+	for i := 0; i < 50 && ra == nil; i++ {
+		if err := a.Send(ctxT(t), chat, msg); err != nil && !errors.As(err, &ra) {
 			t.Fatal(err)
 		}
 	}
 	if ra == nil || !ra.Global || ra.After <= 0 || ra.After > time.Second {
 		t.Fatalf("want a global RetryAfterError within a second, got %+v", ra)
 	}
-	if err := a.Send(ctxT(t), discordChat(w.channelID), msg); err != nil {
-		t.Fatalf("send after the pause: %v", err)
+
+	// While it runs, a send is answered at once, without a request...
+	before := w.srv.Stats().Requests
+	err := a.Send(ctxT(t), chat, msg)
+	var again *bot.RetryAfterError
+	if !errors.As(err, &again) || !again.Global || again.After <= 0 {
+		t.Errorf("send during the pause: %v, want a global RetryAfterError", err)
+	}
+	if n := w.srv.Stats().Requests - before; n != 0 {
+		t.Errorf("%d requests reached Discord during the pause", n)
+	}
+	// ...and every other REST call waits it out.
+	s := a.Session()
+	calls := []func() error{
+		func() error { _, err := s.Channel(w.channelID, discordgo.WithContext(ctxT(t))); return err },
+		func() error {
+			_, err := s.ApplicationCommands(w.srv.ApplicationID(), w.guildID, discordgo.WithContext(ctxT(t)))
+			return err
+		},
+	}
+	errs := make(chan error, len(calls))
+	for _, call := range calls {
+		go func() { errs <- call() }()
+	}
+	time.Sleep(again.After)
+	if err := a.Send(ctxT(t), chat, msg); err != nil {
+		t.Errorf("send after the pause: %v", err)
+	}
+	for range calls {
+		if err := <-errs; err != nil {
+			t.Errorf("REST call held during the pause: %v", err)
+		}
 	}
 	if n := w.srv.Stats().GlobalRateLimited; n != 1 {
-		t.Errorf("%d global 429s, want 1: the pause must hold every send back", n)
+		t.Errorf("%d global 429s, want 1: a request went out while the global limit ran", n)
 	}
 }
 

@@ -406,6 +406,9 @@ type route struct {
 	bucketKey    string // route template + major parameter
 	bucket       Bucket
 	exemptGlobal bool
+	// interactionCallback: the initial response to an interaction, answered
+	// even while a global rate limit runs (see checkRateLimits).
+	interactionCallback bool
 	needsAuth    bool
 	messagePost  bool
 }
@@ -543,7 +546,7 @@ func (s *Server) route(method string, q *restRequest) (route, *apiError) {
 		return pick(map[string]restHandler{"GET": s.getCommand, "DELETE": s.deleteCommand},
 			"applications/"+p[1]+"/guilds/"+p[3]+"/commands/{id}")
 	case n == 4 && p[0] == "interactions" && p[3] == "callback":
-		rt.needsAuth, rt.exemptGlobal = false, true
+		rt.needsAuth, rt.exemptGlobal, rt.interactionCallback = false, true, true
 		return pick(map[string]restHandler{"POST": s.interactionCallback}, "interactions/"+p[1]+"/callback")
 	case n == 3 && p[0] == "webhooks":
 		rt.needsAuth, rt.exemptGlobal = false, true
