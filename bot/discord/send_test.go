@@ -252,3 +252,118 @@ func TestSendServerErrorIsTransientAndNotRetriedByDiscordgo(t *testing.T) {
 		t.Errorf("%d message POSTs for one Send, want exactly 1", st.InjectedFaults)
 	}
 }
+
+// seenIn is what members of a channel see of the bot's messages, and
+// fails on any message with hidden embeds or a ping.
+func seenIn(t *testing.T, w *world, channelID string) (seen []string) {
+	t.Helper()
+	for i, m := range w.srv.Messages(channelID) {
+		if m.EmbedsHidden {
+			t.Errorf("message %d has hidden embeds: members see only %q", i, m.Seen())
+		}
+		if !m.Pings.Nobody() {
+			t.Errorf("message %d pings %+v", i, m.Pings)
+		}
+		seen = append(seen, m.Seen())
+	}
+	return seen
+}
+
+func TestSendWithoutEmbedLinksPostsText(t *testing.T) {
+	for _, gateway := range []bool{true, false} {
+		t.Run(fmt.Sprintf("gateway=%v", gateway), func(t *testing.T) {
+			const reset = 200 * time.Millisecond
+			w := newWorld(t, discordtest.Options{
+				MessageBucket: discordtest.Bucket{Size: 5, Reset: reset},
+				Faults:        discordtest.Faults{Seed: 3, TooManyRequests: 0.3, RetryAfter: 20 * time.Millisecond},
+			})
+			a := w.adapter(t, discord.Options{GuildID: w.guildID, Limits: bot.PaceLimits{
+				Global: bot.Rate{Count: 45, Per: time.Second, Burst: 1}, PerChat: bot.Rate{Count: 5, Per: reset, Burst: 1}}})
+			must(t, w.srv.SetBotPermissions(w.channelID, 0, discordtest.PermissionEmbedLinks))
+			if gateway {
+				w.serve(t, a, service(t), false)
+				waitForState(t, a, w.channelID)
+			}
+			b := hostileBriefing(25)
+			msgs, err := a.RenderBriefing(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts := 0
+			for _, m := range msgs {
+				parts += len(m.(*discord.Message).Text)
+			}
+			retries := sendAll(t, a, discordChat(w.channelID), msgs)
+			if retries == 0 {
+				t.Error("no injected 429 was met: the resumption after one is untested")
+			}
+			seen := seenIn(t, w, w.channelID)
+			if len(seen) != parts {
+				t.Fatalf("%d messages posted, want the %d parts of the text form (lost or duplicated)", len(seen), parts)
+			}
+			all := strings.Join(seen, "\n")
+			for i := range b.Entries {
+				story := fmt.Sprintf("story %d \\*\\*bold\\*\\*", i)
+				if n := strings.Count(all, story); n != 1 {
+					t.Errorf("story %d is shown %d times, want once", i, n)
+				}
+			}
+			if !strings.Contains(all, "<https://wire.example/0?a=%28b%29>") || !strings.Contains(all, "Embed Links") {
+				t.Errorf("the text form lacks its links or its note:\n%.600s", all)
+			}
+			for i, s := range seen {
+				if runes := len([]rune(s)); runes > discordtest.MaxContentLength {
+					t.Errorf("message %d: %d characters", i, runes)
+				}
+			}
+		})
+	}
+}
+
+// TestEmbedLinksRevokedDuringADelivery: the permissions read over REST are
+// remembered for a delivery's messages; revoked meanwhile, the refused
+// embed message is posted as text instead, and nothing goes missing.
+func TestEmbedLinksRevokedDuringADelivery(t *testing.T) {
+	w := newWorld(t, discordtest.Options{})
+	a := w.adapter(t, discord.Options{})
+	msgs, err := a.RenderBriefing(hostileBriefing(15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) < 2 {
+		t.Fatalf("want a briefing of several messages, got %d", len(msgs))
+	}
+	chat := discordChat(w.channelID)
+	if err := a.Send(ctxT(t), chat, msgs[0]); err != nil {
+		t.Fatal(err)
+	}
+	must(t, w.srv.SetBotPermissions(w.channelID, 0, discordtest.PermissionEmbedLinks))
+	sendAll(t, a, chat, msgs[1:])
+	seen := seenIn(t, w, w.channelID)
+	if want := 1 + len(msgs[1].(*discord.Message).Text); len(seen) < want {
+		t.Fatalf("%d messages, want the first with embeds and then the text form", len(seen))
+	}
+	all := strings.Join(seen, "\n")
+	for i := range 15 {
+		if n := strings.Count(all, fmt.Sprintf("story %d \\*\\*bold\\*\\*", i)); n != 1 {
+			t.Errorf("story %d is shown %d times, want once", i, n)
+		}
+	}
+	if st := w.srv.Stats(); st.Forbidden != 1 {
+		t.Errorf("%d refused requests, want the one that showed the change", st.Forbidden)
+	}
+}
+
+func TestSendWithoutSendMessagesAsksNothing(t *testing.T) {
+	w := newWorld(t, discordtest.Options{})
+	a := w.adapter(t, discord.Options{})
+	must(t, w.srv.SetBotPermissions(w.channelID, 0, discordtest.PermissionSendMessages))
+	err := a.Send(ctxT(t), discordChat(w.channelID), &discord.Message{Content: "hi"})
+	var gone *bot.ChatGoneError
+	if !errors.As(err, &gone) || gone.Reason != "the bot lacks Send Messages and Embed Links in channel "+w.channelID {
+		t.Fatalf("send: %v, want ChatGoneError naming Send Messages", err)
+	}
+	if st := w.srv.Stats(); st.Forbidden != 0 || st.MessagesCreated != 0 {
+		t.Errorf("stats = %+v: the permissions read showed the send would be refused", st)
+	}
+}

@@ -409,8 +409,8 @@ type route struct {
 	// interactionCallback: the initial response to an interaction, answered
 	// even while a global rate limit runs (see checkRateLimits).
 	interactionCallback bool
-	needsAuth    bool
-	messagePost  bool
+	needsAuth           bool
+	messagePost         bool
 }
 
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
