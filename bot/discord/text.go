@@ -88,12 +88,12 @@ func entryText(n int, e briefings.Entry) string {
 			more = len(e.Sources) - i
 			break
 		}
-		line := sourceLine(s, true)
+		line := sourceLine(s, e.Headline, true)
 		if line == "" {
 			continue
 		}
 		if runes(line) > textSourceBudget-used-1 {
-			line = sourceLine(s, false)
+			line = sourceLine(s, e.Headline, false)
 		}
 		if runes(line) > textSourceBudget-used-1 {
 			more++
@@ -125,12 +125,16 @@ func entryText(n int, e briefings.Entry) string {
 	return out
 }
 
-// sourceLine is one source of a story: the outlet, the article's title, and
-// (withLink) its link in angle brackets; "" for a source with neither a
-// title nor a usable link, which would tell a reader nothing.
-func sourceLine(s briefings.SourceLink, withLink bool) string {
+// sourceLine is one source of a story: the outlet, the article's title
+// (unless it repeats the story's headline), and (withLink) its link in
+// angle brackets; "" for a source with neither a title nor a usable link,
+// which would tell a reader nothing.
+func sourceLine(s briefings.SourceLink, headline string, withLink bool) string {
 	link := linkURL(s.URL)
 	title := cleanText(s.Title, false)
+	if title == cleanText(headline, false) && link != "" {
+		title = ""
+	}
 	if link == "" && title == "" {
 		return ""
 	}
