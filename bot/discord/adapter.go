@@ -369,12 +369,15 @@ func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMes
 		return err
 	}
 	// Refused although the permissions read before allowed it: they
-	// changed since. Read them afresh; without only Embed Links the text
-	// form still reaches the channel.
+	// changed since (the gateway's State may not have heard yet). Read them
+	// afresh: a channel the bot can still post in gets the text form, which
+	// needs no Embed Links — the likeliest permission behind a 50013 for a
+	// message with embeds.
 	a.perms.forget(chat.ID)
-	if perms, err := a.postingPermissions(ctx, chat.ID); err != nil {
+	if _, err := a.postingPermissions(ctx, chat.ID); err != nil {
 		return err
-	} else if perms&permEmbedLinks == 0 && len(msg.Embeds) > 0 {
+	}
+	if len(msg.Embeds) > 0 && refused.code == codeMissingPermissions {
 		return a.sendText(ctx, chat.ID, msg)
 	}
 	return a.chatGone(chat.ID, refused.gone)
@@ -420,7 +423,10 @@ func (a *Adapter) postingPermissions(ctx context.Context, channelID string) (int
 
 // permissionRefusal is a 403 to a message: the permissions the adapter read
 // were out of date.
-type permissionRefusal struct{ gone *bot.ChatGoneError }
+type permissionRefusal struct {
+	code int // Discord's error code
+	gone *bot.ChatGoneError
+}
 
 func (e *permissionRefusal) Error() string { return e.gone.Error() }
 func (e *permissionRefusal) Unwrap() error { return e.gone }
@@ -448,7 +454,7 @@ func (a *Adapter) post(ctx context.Context, channelID, content string, embeds []
 		}
 		var gone *bot.ChatGoneError
 		if out := classifySend(err, f, a.channelLabel(channelID), missing); errors.As(out, &gone) {
-			return &permissionRefusal{gone: gone}
+			return &permissionRefusal{code: f.code, gone: gone}
 		}
 	}
 	return a.settle(channelID, err, f, missing)

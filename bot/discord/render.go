@@ -147,15 +147,7 @@ func moreField(n int) *discordgo.MessageEmbedField {
 // article's title as a masked link.
 func sourceField(s briefings.SourceLink) *discordgo.MessageEmbedField {
 	link := linkURL(s.URL)
-	name := cleanText(s.Outlet, false)
-	if name == "" && link != "" {
-		if u, err := url.Parse(link); err == nil {
-			name = u.Hostname()
-		}
-	}
-	if name == "" {
-		name = "Source"
-	}
+	name := outletName(s, link)
 	text := cleanText(s.Title, false)
 	if text == "" {
 		text = "Read the article"
@@ -166,6 +158,21 @@ func sourceField(s briefings.SourceLink) *discordgo.MessageEmbedField {
 		value = "[" + escapeClip(text, maxEmbedFieldValue-runes(link)-4) + "](" + link + ")"
 	}
 	return &discordgo.MessageEmbedField{Name: escapeClip(name, maxEmbedFieldName), Value: value}
+}
+
+// outletName names a source's outlet for people: the feed's name for it,
+// else the link's host, else "Source". link is linkURL(s.URL).
+func outletName(s briefings.SourceLink, link string) string {
+	name := cleanText(s.Outlet, false)
+	if name == "" && link != "" {
+		if u, err := url.Parse(link); err == nil {
+			name = u.Hostname()
+		}
+	}
+	if name == "" {
+		name = "Source"
+	}
+	return name
 }
 
 // embedSize is what counts towards the 6000-character budget of a message.

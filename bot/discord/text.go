@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -138,16 +137,7 @@ func sourceLine(s briefings.SourceLink, headline string, withLink bool) string {
 	if link == "" && title == "" {
 		return ""
 	}
-	outlet := cleanText(s.Outlet, false)
-	if outlet == "" && link != "" {
-		if u, err := url.Parse(link); err == nil {
-			outlet = u.Hostname()
-		}
-	}
-	if outlet == "" {
-		outlet = "Source"
-	}
-	line := escapeClip(outlet, textOutletLimit)
+	line := escapeClip(outletName(s, link), textOutletLimit)
 	if title != "" {
 		line += ": " + escapeClip(title, textTitleLimit)
 	}

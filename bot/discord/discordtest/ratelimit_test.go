@@ -51,16 +51,7 @@ func TestChannelBucketExhaustedGivesRateLimitError(t *testing.T) {
 func TestRateLimitHeadersAndBody(t *testing.T) {
 	f := newFixture(t, discordtest.Options{MessageBucket: discordtest.Bucket{Size: 1, Reset: 30 * time.Second}})
 	post := func() (*http.Response, []byte) {
-		req, _ := http.NewRequest(http.MethodPost, discordgo.EndpointChannelMessages(f.channelID), strings.NewReader(`{"content":"hi"}`))
-		req.Header.Set("Authorization", "Bot "+f.srv.Token())
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := f.srv.HTTPClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp, body
+		return rawREST(t, f, http.MethodPost, discordgo.EndpointChannelMessages(f.channelID), `{"content":"hi"}`)
 	}
 	ok, _ := post()
 	for _, h := range []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Reset-After", "X-RateLimit-Bucket"} {
