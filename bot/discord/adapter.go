@@ -356,7 +356,7 @@ func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMes
 	if err := a.whilePaused(); err != nil {
 		return err
 	}
-	perms, err := a.postingPermissions(ctx, chat.ID)
+	perms, err := a.postingPermissions(ctx, chat.ID, false)
 	if err != nil {
 		return err
 	}
@@ -374,7 +374,7 @@ func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMes
 	// needs no Embed Links — the likeliest permission behind a 50013 for a
 	// message with embeds.
 	a.perms.forget(chat.ID)
-	if _, err := a.postingPermissions(ctx, chat.ID); err != nil {
+	if _, err := a.postingPermissions(ctx, chat.ID, true); err != nil {
 		return err
 	}
 	if len(msg.Embeds) > 0 && refused.code == codeMissingPermissions {
@@ -397,16 +397,17 @@ func (a *Adapter) whilePaused() error {
 }
 
 // postingPermissions is the bot's permissions in a channel it may post in;
-// when it may not, the error is a ChatGoneError naming what it lacks.
-func (a *Adapter) postingPermissions(ctx context.Context, channelID string) (int64, error) {
+// when it may not, the error is a ChatGoneError naming what it lacks. fresh
+// reads past what REST reads remembered.
+func (a *Adapter) postingPermissions(ctx context.Context, channelID string, fresh bool) (int64, error) {
 	perms, ok := a.permissionsFromState(channelID)
-	if !ok {
+	if !ok && !fresh {
 		perms, ok = a.perms.lookup(channelID, a.now())
 	}
 	if !ok {
 		info := &callInfo{}
 		var err error
-		perms, err = a.permissionsOverREST(withCallInfo(ctx, info), "", channelID)
+		perms, err = a.permissionsOverREST(withCallInfo(ctx, info), "", channelID, fresh)
 		if err != nil {
 			return 0, a.settle(channelID, err, describeFailure(err, info), nil)
 		}
@@ -569,10 +570,13 @@ func (a *Adapter) permissionsFromState(channelID string) (int64, bool) {
 }
 
 // permissionsOverREST computes the bot's permissions in a channel from
-// REST: the channel's overwrites, the guild's roles and owner, the bot's
-// member. A channel the bot cannot see answers 403, which means no
+// REST: the channel's overwrites, and the server's roles, owner and the
+// bot's member — those three remembered per server for permissionMemory
+// unless fresh, since one server's channels share them and its routes'
+// buckets would otherwise pace a broadcast to its channels at a few reads
+// a second. A channel the bot cannot see answers 403, which means no
 // permissions at all.
-func (a *Adapter) permissionsOverREST(ctx context.Context, guildID, channelID string) (int64, error) {
+func (a *Adapter) permissionsOverREST(ctx context.Context, guildID, channelID string, fresh bool) (int64, error) {
 	botID := a.botUserID()
 	if botID == "" {
 		// Not serving (yet): the bot's id comes from its token's user.
@@ -597,17 +601,22 @@ func (a *Adapter) permissionsOverREST(ctx context.Context, guildID, channelID st
 	if guildID == "" {
 		guildID = ch.GuildID
 	}
-	g, err := a.session.Guild(guildID, discordgo.WithContext(ctx))
-	if err != nil {
-		return 0, fmt.Errorf("discord: read server %s: %w", guildID, err)
-	}
-	m, err := a.session.GuildMember(guildID, botID, discordgo.WithContext(ctx))
-	if err != nil {
-		return 0, fmt.Errorf("discord: read the bot's member in %s: %w", guildID, err)
+	srv, ok := a.perms.server(guildID, a.now())
+	if fresh || !ok {
+		g, err := a.session.Guild(guildID, discordgo.WithContext(ctx))
+		if err != nil {
+			return 0, fmt.Errorf("discord: read server %s: %w", guildID, err)
+		}
+		m, err := a.session.GuildMember(guildID, botID, discordgo.WithContext(ctx))
+		if err != nil {
+			return 0, fmt.Errorf("discord: read the bot's member in %s: %w", guildID, err)
+		}
+		srv = serverPermissions{ownerID: g.OwnerID, roles: g.Roles, memberRoles: m.Roles}
+		a.perms.rememberServer(guildID, srv, a.now())
 	}
 	return channelPermissions(permissionInput{
-		GuildID: g.ID, OwnerID: g.OwnerID, Roles: g.Roles, Overwrites: ch.PermissionOverwrites,
-		MemberID: botID, MemberRoles: m.Roles,
+		GuildID: guildID, OwnerID: srv.ownerID, Roles: srv.roles, Overwrites: ch.PermissionOverwrites,
+		MemberID: botID, MemberRoles: srv.memberRoles,
 	}), nil
 }
 

@@ -29,13 +29,13 @@ type globalPause interface {
 // Pausing and resuming after a global 429. The margin covers the distance
 // between our clock and Discord's; python-telegram-bot's AIORateLimiter
 // waits 0.1 s past Telegram's retry_after for the same reason. After the
-// pause the rate starts at an eighth of the budget and doubles every
-// rampStep, so a backlog of waiting calls does not arrive at once and
-// draw the next 429.
+// pause the rate starts at a quarter of the budget and doubles every
+// rampStep (full after a second), so a backlog of waiting calls does not
+// arrive at once and draw the next 429.
 const (
 	globalPauseMargin = 200 * time.Millisecond
-	rampStartFraction = 1.0 / 8
-	rampStep          = time.Second
+	rampStartFraction = 1.0 / 4
+	rampStep          = 500 * time.Millisecond
 )
 
 // gateRequestsPerSecond is the ceiling on all of the adapter's budgeted

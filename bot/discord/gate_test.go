@@ -48,10 +48,10 @@ func TestGatePausesThenRamps(t *testing.T) {
 	}
 	first := g.intervalLocked(until)
 	if want := time.Duration(float64(full) / rampStartFraction); first < want-time.Microsecond || first > want+time.Microsecond {
-		t.Errorf("interval right after the pause = %v, want %v (an eighth of the rate)", first, want)
+		t.Errorf("interval right after the pause = %v, want %v (a quarter of the rate)", first, want)
 	}
 	prev := first
-	for step := 1; step <= 3; step++ {
+	for step := 1; step <= 2; step++ {
 		got := g.intervalLocked(until.Add(time.Duration(step) * rampStep))
 		if got >= prev {
 			t.Errorf("step %d: interval %v did not shrink from %v", step, got, prev)
@@ -59,7 +59,7 @@ func TestGatePausesThenRamps(t *testing.T) {
 		prev = got
 	}
 	if prev != full {
-		t.Errorf("after three steps the interval is %v, want the ceiling's %v", prev, full)
+		t.Errorf("after two steps the interval is %v, want the ceiling's %v", prev, full)
 	}
 
 	// A caller waiting during the pause gives up with its context.

@@ -203,7 +203,7 @@ func TestSendToChannelsTheBotCannotUse(t *testing.T) {
 }
 
 // waitForState waits until the gateway has told the adapter about channels.
-func waitForState(t *testing.T, a *discord.Adapter, channelIDs ...string) {
+func waitForState(t testing.TB, a *discord.Adapter, channelIDs ...string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for _, id := range channelIDs {

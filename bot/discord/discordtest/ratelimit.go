@@ -89,6 +89,7 @@ func (s *Server) checkRateLimits(q *restRequest, rt route) bool {
 	defer s.mu.Unlock()
 	now := q.now
 	if now.Before(s.limits.globalUntil) && !rt.interactionCallback {
+		s.stats.DuringGlobalLimit++
 		s.refuseGlobalLocked(q, s.limits.globalUntil.Sub(now))
 		return true
 	}
@@ -182,7 +183,7 @@ type injectedFault struct {
 // fails on purpose.
 func (s *Server) drawFault(q *restRequest, rt route) *injectedFault {
 	f := s.opts.Faults
-	if f.TooManyRequests == 0 && f.ServerErrors == 0 {
+	if f.TooManyRequests == 0 && f.GlobalTooManyRequests == 0 && f.ServerErrors == 0 {
 		return nil
 	}
 	s.mu.Lock()
@@ -198,7 +199,13 @@ func (s *Server) drawFault(q *restRequest, rt route) *injectedFault {
 		s.setBucketHeaders(q, rt, b, q.now)
 		q.limit = &rateLimitAnswer{retryAfter: f.RetryAfter, scope: "user"}
 		return &injectedFault{status: http.StatusTooManyRequests}
-	case roll < f.TooManyRequests+f.ServerErrors:
+	case roll < f.TooManyRequests+f.GlobalTooManyRequests:
+		s.stats.InjectedFaults++
+		s.limits.globalUntil = q.now.Add(f.RetryAfter)
+		q.headers = http.Header{} // a global 429 carries no bucket headers
+		s.refuseGlobalLocked(q, f.RetryAfter)
+		return &injectedFault{status: http.StatusTooManyRequests}
+	case roll < f.TooManyRequests+f.GlobalTooManyRequests+f.ServerErrors:
 		s.stats.InjectedFaults++
 		statuses := []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 		return &injectedFault{

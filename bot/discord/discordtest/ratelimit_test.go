@@ -275,3 +275,18 @@ func TestGlobal429PersistsOnEveryRoute(t *testing.T) {
 		t.Errorf("after retry_after: %d %s", resp.StatusCode, data)
 	}
 }
+
+func TestInjectedGlobal429RefusesEveryRoute(t *testing.T) {
+	f := newFixture(t, discordtest.Options{Faults: discordtest.Faults{Seed: 1, GlobalTooManyRequests: 1, RetryAfter: 2 * time.Second}})
+	resp, body := rawREST(t, f, http.MethodPost, discordgo.EndpointChannelMessages(f.channelID), `{"content":"hi"}`)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("X-RateLimit-Scope") != "global" ||
+		resp.Header.Get("X-RateLimit-Bucket") != "" || resp.Header.Get("X-RateLimit-Reset-After") != "" || !strings.Contains(string(body), `"global":true`) {
+		t.Fatalf("injected global 429 = %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	if resp, _ := rawREST(t, f, http.MethodGet, discordgo.EndpointChannel(f.channelID), ""); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("another route during the injected global 429: %d", resp.StatusCode)
+	}
+	if st := f.srv.Stats(); st.DuringGlobalLimit != 1 || st.GlobalRateLimited != 2 || st.InjectedFaults != 1 || len(f.srv.Messages(f.channelID)) != 0 {
+		t.Errorf("stats = %+v, want one injected global 429 and one request refused inside it", st)
+	}
+}
