@@ -192,7 +192,7 @@ func (a *Adapter) Serve(ctx context.Context, h *bot.Handler) error {
 	mode := "gateway"
 	if a.publicKey != nil {
 		mode = "http"
-		if err := a.identifyOverREST(ctx); err != nil {
+		if err := a.whileRateLimited(ctx, func() error { return a.identifyOverREST(ctx) }); err != nil {
 			return err
 		}
 	} else {
@@ -205,7 +205,7 @@ func (a *Adapter) Serve(ctx context.Context, h *bot.Handler) error {
 			})
 		})
 		defer remove()
-		if err := a.session.Open(); err != nil {
+		if err := a.whileRateLimited(ctx, a.session.Open); err != nil {
 			return a.startError("connect to the gateway", err)
 		}
 		defer a.closeGateway()
@@ -214,7 +214,12 @@ func (a *Adapter) Serve(ctx context.Context, h *bot.Handler) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	cmds, err := a.session.ApplicationCommandBulkOverwrite(a.applicationID(), a.opts.GuildID, ApplicationCommands(), discordgo.WithContext(ctx))
+	var cmds []*discordgo.ApplicationCommand
+	err := a.whileRateLimited(ctx, func() error {
+		var err error
+		cmds, err = a.session.ApplicationCommandBulkOverwrite(a.applicationID(), a.opts.GuildID, ApplicationCommands(), discordgo.WithContext(ctx))
+		return err
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -231,6 +236,27 @@ func (a *Adapter) Serve(ctx context.Context, h *bot.Handler) error {
 		return nil
 	case err := <-a.fatal:
 		return err
+	}
+}
+
+// startRetries bounds how often a start-up call is repeated after 429s.
+const startRetries = 5
+
+// whileRateLimited runs a start-up call (connecting, registering the
+// commands) again after a 429, rather than failing the start over a limit
+// that passes: a global 429 is waited out by the gate before the call goes
+// out again, a route's for its retry_after.
+func (a *Adapter) whileRateLimited(ctx context.Context, call func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := call()
+		f := describeFailure(err, nil)
+		if err == nil || f.status != http.StatusTooManyRequests || attempt == startRetries || ctx.Err() != nil {
+			return err
+		}
+		a.log.Warn("discord: rate limited while starting; trying again", "attempt", attempt, "retry_after", f.retryAfter)
+		if err := bot.Sleep(ctx, max(f.retryAfter, minRetryAfter)); err != nil {
+			return err
+		}
 	}
 }
 

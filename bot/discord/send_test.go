@@ -367,3 +367,33 @@ func TestSendWithoutSendMessagesAsksNothing(t *testing.T) {
 		t.Errorf("stats = %+v: the permissions read showed the send would be refused", st)
 	}
 }
+
+// TestServeWaitsOutAGlobal429AtStart: the bot starts while another process
+// of the same bot has run it into the global limit. Connecting and
+// registering the commands wait it out instead of failing the start.
+func TestServeWaitsOutAGlobal429AtStart(t *testing.T) {
+	w := newWorld(t, discordtest.Options{GlobalPerSecond: 2})
+	other, err := discordgo.New("Bot " + w.srv.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Client = w.srv.HTTPClient()
+	other.ShouldRetryOnRateLimit = false
+	var ra *discordgo.RateLimitError
+	for i := 0; i < 5 && ra == nil; i++ {
+		if _, err := other.User("@me"); err != nil && !errors.As(err, &ra) {
+			t.Fatal(err)
+		}
+	}
+	if ra == nil {
+		t.Fatal("the other process never reached the global limit")
+	}
+	a := w.adapter(t, discord.Options{GuildID: w.guildID})
+	w.serve(t, a, service(t), false) // fails the test unless the commands get registered
+	switch n := w.srv.Stats().DuringGlobalLimit; {
+	case n == 0:
+		t.Skip("the global 429 ended before the adapter's first request: the machine is too slow to test this")
+	case n > 1:
+		t.Errorf("%d requests inside the global 429: after the first refusal the adapter must wait", n)
+	}
+}
