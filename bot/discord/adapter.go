@@ -386,7 +386,9 @@ func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMes
 	if err != nil {
 		return err
 	}
-	if perms&permEmbedLinks == 0 && len(msg.Embeds) > 0 {
+	// A message whose text form is partly posted finishes as text, even if
+	// Embed Links came back meanwhile.
+	if (perms&permEmbedLinks == 0 && len(msg.Embeds) > 0) || a.textSent.next(textKey{chat.ID, msg}) > 0 {
 		return a.sendText(ctx, chat.ID, msg)
 	}
 	err = a.post(ctx, chat.ID, msg.Content, msg.Embeds)
@@ -534,7 +536,7 @@ func (a *Adapter) sendText(ctx context.Context, channelID string, msg *Message) 
 		}
 		parts = []string{msg.Content}
 	}
-	key := textKey{channelID: channelID, msg: msg}
+	key := textKey{channelID, msg}
 	for k := a.textSent.next(key); k < len(parts); k++ {
 		err := a.post(ctx, channelID, parts[k], nil)
 		var refused *permissionRefusal
