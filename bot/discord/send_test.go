@@ -178,6 +178,14 @@ func TestSendToChannelsTheBotCannotUse(t *testing.T) {
 	must(t, w.srv.SetBotPermissions(hidden, 0, discordtest.PermissionViewChannel))
 	must(t, w.srv.RemoveChannel(deleted))
 	waitForState(t, a, noSend, hidden)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := a.Session().State.Channel(deleted); err != nil {
+			break // the gateway's CHANNEL_DELETE has reached the State
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the deleted channel never left the gateway state")
+		}
+	}
 
 	for _, tc := range []struct {
 		channel, reason string
