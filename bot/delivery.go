@@ -13,7 +13,7 @@ import (
 )
 
 // Outcomes reported to a DeliveryObserver. Per message: the names Classify
-// gives. Per delivery: the rest.
+// gives (platform.go). Per delivery: these. Outcomes lists them all.
 const (
 	OutcomeClaimed   = "claimed"   // Count subscriptions were claimed
 	OutcomeDelivered = "delivered" // a briefing's last message went out
@@ -225,17 +225,17 @@ func (q *queue) run(ctx context.Context, j *job) {
 		q.opts.Observer.ObserveDelivery(ev)
 
 		switch outcome {
-		case "sent":
+		case OutcomeSent:
 			j.next++
 			j.tries = 0
 			if err := q.opts.Store.RecordProgress(ctx, q.opts.Owner, j.sub.ID, j.sub.DueDate(), j.next); err != nil {
 				q.drop(ctx, j, "record progress", err)
 				return
 			}
-		case "retry_after":
+		case OutcomeRetryAfter:
 			q.retryAfter(ctx, j, ra)
 			return
-		case "gone":
+		case OutcomeGone:
 			var gone *ChatGoneError
 			errors.As(err, &gone)
 			reason := gone.Reason
@@ -247,7 +247,7 @@ func (q *queue) run(ctx context.Context, j *job) {
 			}
 			q.finish(ctx, j, briefings.DeliveryGone, reason, OutcomeFailed)
 			return
-		case "moved":
+		case OutcomeMoved:
 			var moved *ChatMovedError
 			errors.As(err, &moved)
 			to := briefings.ChatRef{Platform: j.chat.Platform, ID: moved.NewID}

@@ -95,23 +95,42 @@ var ErrCantWrite = errors.New("the bot may not write in the chat")
 // delivery fails for the day with the reason recorded. Adapters wrap it.
 var ErrRejected = errors.New("rejected by the platform")
 
-// Classify names the outcome of a Send for logs and metrics: "sent",
-// "retry_after", "gone", "moved", "rejected" or "transient".
+// The outcomes of one Send, as Classify names them for logs and metrics.
+const (
+	OutcomeSent       = "sent"
+	OutcomeRetryAfter = "retry_after"
+	OutcomeGone       = "gone"
+	OutcomeMoved      = "moved"
+	OutcomeRejected   = "rejected"
+	OutcomeTransient  = "transient"
+)
+
+// Outcomes is every outcome a DeliveryEvent can carry: Classify's per
+// message, then the per-delivery ones (delivery.go). Metrics start a series
+// at zero for each; a new outcome is one line here.
+func Outcomes() []string {
+	return []string{
+		OutcomeSent, OutcomeRetryAfter, OutcomeGone, OutcomeMoved, OutcomeRejected, OutcomeTransient,
+		OutcomeClaimed, OutcomeDelivered, OutcomeEmpty, OutcomeSkipped, OutcomeFailed, OutcomeDeferred, OutcomePaused,
+	}
+}
+
+// Classify names the outcome of a Send (one of the constants above).
 func Classify(err error) string {
 	var ra *RetryAfterError
 	var gone *ChatGoneError
 	var moved *ChatMovedError
 	switch {
 	case err == nil:
-		return "sent"
+		return OutcomeSent
 	case errors.As(err, &ra):
-		return "retry_after"
+		return OutcomeRetryAfter
 	case errors.As(err, &gone):
-		return "gone"
+		return OutcomeGone
 	case errors.As(err, &moved):
-		return "moved"
+		return OutcomeMoved
 	case errors.Is(err, ErrRejected):
-		return "rejected"
+		return OutcomeRejected
 	}
-	return "transient"
+	return OutcomeTransient
 }

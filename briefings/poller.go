@@ -23,9 +23,8 @@ type Poller struct {
 	Concurrency int              // feeds fetched at once; 8 when 0
 	Now         func() time.Time // time.Now when nil
 	Logger      *slog.Logger
-	// Observe, when set, hears the outcome of every fetch ("ok",
-	// "not_modified", "error") and what its ingest did — the hook metrics
-	// hang on.
+	// Observe, when set, hears the result of every fetch (one of
+	// FeedFetchResults) and what its ingest did — the hook metrics hang on.
 	Observe func(result string, ingested IngestStats)
 	// Owner names this instance. When it is set and Sources is a
 	// SourceClaimer, Poll fetches only the feeds it claims, so instances
@@ -36,6 +35,17 @@ type Poller struct {
 	// whose fetcher died is fetched by another.
 	ClaimLease time.Duration
 }
+
+// The results of one feed fetch, as Poller.Observe hears them.
+const (
+	FeedOK          = "ok"
+	FeedNotModified = "not_modified" // the feed answered 304
+	FeedFailed      = "error"
+)
+
+// FeedFetchResults is every fetch result, for metrics whose series start at
+// zero.
+func FeedFetchResults() []string { return []string{FeedOK, FeedNotModified, FeedFailed} }
 
 // defaultClaimLease bounds a batch of claimed fetches: a few rounds of
 // fetches with their timeouts.
@@ -132,9 +142,9 @@ func (p *Poller) fetchAll(ctx context.Context, due []Source, workers int, stats 
 				result, ingested := p.pollOne(ctx, src)
 				mu.Lock()
 				switch result {
-				case "ok":
+				case FeedOK:
 					stats.OK++
-				case "not_modified":
+				case FeedNotModified:
 					stats.NotModified++
 				default:
 					stats.Failed++
@@ -168,20 +178,20 @@ func (p *Poller) pollOne(ctx context.Context, src Source) (string, IngestStats) 
 	now := p.now()
 	src.LastFetchedAt = now
 	var ingested IngestStats
-	result := "ok"
+	result := FeedOK
 	if err == nil && !res.NotModified {
 		ingested, err = p.Ingester.Ingest(ctx, res.Items)
 	}
 	switch {
 	case err != nil:
-		result = "error"
+		result = FeedFailed
 		src.Failures++
 		src.LastError = err.Error()
 		src.NextFetchAt = now.Add(p.backoff(src.Failures, err))
 		log.Warn("feed fetch failed", "err", err, "failures", src.Failures, "next_fetch_at", src.NextFetchAt)
 	default:
 		if res.NotModified {
-			result = "not_modified"
+			result = FeedNotModified
 		}
 		src.Failures = 0
 		src.LastError = ""

@@ -11,6 +11,9 @@ const (
 	PlatformDiscord  Platform = "discord"
 )
 
+// Platforms is every platform, for metrics whose series start at zero.
+func Platforms() []Platform { return []Platform{PlatformConsole, PlatformTelegram, PlatformDiscord} }
+
 // ChatRef names one place briefings are delivered to: a private chat, a group,
 // a Discord channel.
 type ChatRef struct {

@@ -338,9 +338,16 @@ const discordScheduledFeed = `<?xml version="1.0"?>
 <description>Volunteers planted four hundred trees along the river on Friday morning, organisers said.</description></item>
 </channel></rss>`
 
-// A scheduled briefing on Discord is posted into the subscribed channel as
-// embeds, once, and its @everyone pings nobody.
-func TestDiscordScheduledBriefingPostedAsEmbeds(t *testing.T) {
+// scheduledDiscord is the bot on a fake Discord with #news subscribed at
+// 20:30 Berlin, its clock before the due time.
+type scheduledDiscord struct {
+	w     *discordWorld
+	clock *runningClock
+	logs  *lockedBuffer
+}
+
+func startScheduledDiscord(t *testing.T) *scheduledDiscord {
+	t.Helper()
 	feedURL := serveFeed(t, discordScheduledFeed)
 	w := newDiscordWorld(t)
 	env := dbEnv(t)
@@ -363,38 +370,48 @@ func TestDiscordScheduledBriefingPostedAsEmbeds(t *testing.T) {
 	if !strings.HasPrefix(r.Content, "Subscribed: a briefing every day at 20:30 Europe/Berlin") {
 		t.Fatalf("/subscribe #news: %q", r.Content)
 	}
-	scheduled := func() []discordtest.Message {
-		var out []discordtest.Message
-		for _, m := range w.srv.Messages(w.newsID) {
-			if m.InteractionID == "" {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
-	if got := scheduled(); len(got) != 0 {
+	if got := (&scheduledDiscord{w: w}).scheduled(); len(got) != 0 {
 		t.Fatalf("%d messages posted before the due time", len(got))
 	}
+	return &scheduledDiscord{w: w, clock: clock, logs: logs}
+}
 
-	clock.JumpTo(time.Date(2025, 7, 11, 18, 30, 2, 0, time.UTC))
-	for deadline := time.Now().Add(30 * time.Second); len(scheduled()) == 0; {
-		if time.Now().After(deadline) {
-			t.Fatalf("no briefing posted in #news\nlogs:\n%s", logs)
+// scheduled is what the bot posted in #news on its own (not replies).
+func (d *scheduledDiscord) scheduled() []discordtest.Message {
+	var out []discordtest.Message
+	for _, m := range d.w.srv.Messages(d.w.newsID) {
+		if m.InteractionID == "" {
+			out = append(out, m)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	// Ask /status until the ledger has confirmed the delivery; after that
-	// nothing more is sent today.
+	return out
+}
+
+// passDueTime moves the clock past the due time and asks /status until it
+// says want.
+func (d *scheduledDiscord) passDueTime(t *testing.T, want string) {
+	t.Helper()
+	d.clock.JumpTo(time.Date(2025, 7, 11, 18, 30, 2, 0, time.UTC))
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		r := w.interact(t, discordtest.Interaction{UserID: w.memberID, Name: "status"})
-		if strings.Contains(r.Content, "Last delivery: today") {
-			break
+		r := d.w.interact(t, discordtest.Interaction{UserID: d.w.memberID, Name: "status"})
+		if strings.Contains(r.Content, want) {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("/status never confirmed the delivery: %q", r.Content)
+			t.Fatalf("/status never said %q: %q\nlogs:\n%s", want, r.Content, d.logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// A scheduled briefing on Discord is posted into the subscribed channel as
+// embeds, once, and its @everyone pings nobody.
+func TestDiscordScheduledBriefingPostedAsEmbeds(t *testing.T) {
+	d := startScheduledDiscord(t)
+	scheduled := d.scheduled
+	// Once /status has the ledger's confirmation of the delivery, nothing
+	// more is sent today.
+	d.passDueTime(t, "Last delivery: today")
 
 	got := scheduled()
 	if len(got) != 1 {

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,10 +82,13 @@ type Adapter struct {
 	session    *discordgo.Session
 	publicKey  ed25519.PublicKey
 	pacer      *bot.Pacer
+	gate       globalPause
 	log        *slog.Logger
 	now        func() time.Time
 	deferAfter time.Duration
 	gone       goneChannels
+	perms      permissionCache
+	textSent   textProgress
 	tasks      tasks
 
 	unauthorized atomic.Bool
@@ -120,7 +124,9 @@ func New(opts Options) (*Adapter, error) {
 		}
 		a.publicKey = key
 	}
-	transport := &apiTransport{base: opts.Transport}
+	gate := newRESTGate(a.now)
+	a.gate = gate
+	transport := &apiTransport{base: opts.Transport, gate: gate}
 	if transport.base == nil {
 		transport.base = http.DefaultTransport
 	}
@@ -186,7 +192,7 @@ func (a *Adapter) Serve(ctx context.Context, h *bot.Handler) error {
 	mode := "gateway"
 	if a.publicKey != nil {
 		mode = "http"
-		if err := a.identifyOverREST(ctx); err != nil {
+		if err := a.whileRateLimited(ctx, func() error { return a.identifyOverREST(ctx) }); err != nil {
 			return err
 		}
 	} else {
@@ -199,7 +205,7 @@ func (a *Adapter) Serve(ctx context.Context, h *bot.Handler) error {
 			})
 		})
 		defer remove()
-		if err := a.session.Open(); err != nil {
+		if err := a.whileRateLimited(ctx, a.session.Open); err != nil {
 			return a.startError("connect to the gateway", err)
 		}
 		defer a.closeGateway()
@@ -208,7 +214,12 @@ func (a *Adapter) Serve(ctx context.Context, h *bot.Handler) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	cmds, err := a.session.ApplicationCommandBulkOverwrite(a.applicationID(), a.opts.GuildID, ApplicationCommands(), discordgo.WithContext(ctx))
+	var cmds []*discordgo.ApplicationCommand
+	err := a.whileRateLimited(ctx, func() error {
+		var err error
+		cmds, err = a.session.ApplicationCommandBulkOverwrite(a.applicationID(), a.opts.GuildID, ApplicationCommands(), discordgo.WithContext(ctx))
+		return err
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -225,6 +236,27 @@ func (a *Adapter) Serve(ctx context.Context, h *bot.Handler) error {
 		return nil
 	case err := <-a.fatal:
 		return err
+	}
+}
+
+// startRetries bounds how often a start-up call is repeated after 429s.
+const startRetries = 5
+
+// whileRateLimited runs a start-up call (connecting, registering the
+// commands) again after a 429, rather than failing the start over a limit
+// that passes: a global 429 is waited out by the gate before the call goes
+// out again, a route's for its retry_after.
+func (a *Adapter) whileRateLimited(ctx context.Context, call func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := call()
+		f := describeFailure(err, nil)
+		if err == nil || f.status != http.StatusTooManyRequests || attempt == startRetries || ctx.Err() != nil {
+			return err
+		}
+		a.log.Warn("discord: rate limited while starting; trying again", "attempt", attempt, "retry_after", f.retryAfter)
+		if err := bot.Sleep(ctx, max(f.retryAfter, minRetryAfter)); err != nil {
+			return err
+		}
 	}
 }
 
@@ -326,6 +358,13 @@ func (a *Adapter) RenderBriefing(b briefings.Briefing) ([]bot.OutMessage, error)
 
 // Send posts one message to a channel, paced within Discord's limits, and
 // classifies Discord's answer (see bot.Platform).
+//
+// Before each message it reads the bot's permissions in the channel (from
+// the gateway's State, or over REST, remembered for a minute): a channel
+// the bot cannot post in stops the delivery with the reason /status shows,
+// without a refused request; a channel where it lacks Embed Links gets the
+// message's text form (Message.Text) instead, since Discord would refuse
+// its embeds or post them hidden.
 func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMessage) error {
 	msg, ok := m.(*Message)
 	if !ok || msg == nil {
@@ -340,13 +379,97 @@ func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMes
 	if reason, gone := a.gone.lookup(chat.ID, a.now()); gone {
 		return &bot.ChatGoneError{Reason: reason, Err: errors.New("discord: Discord refused this channel earlier; not asking again")}
 	}
-	if err := a.pacer.Wait(ctx, chat.ID, false); err != nil {
-		return fmt.Errorf("discord: send to %s: %w", chat.ID, err)
+	if err := a.whilePaused(); err != nil {
+		return err
+	}
+	perms, err := a.postingPermissions(ctx, chat.ID, false)
+	if err != nil {
+		return err
+	}
+	// A message whose text form is partly posted finishes as text, even if
+	// Embed Links came back meanwhile.
+	if (perms&permEmbedLinks == 0 && len(msg.Embeds) > 0) || a.textSent.next(textKey{chat.ID, msg}) > 0 {
+		return a.sendText(ctx, chat.ID, msg)
+	}
+	err = a.post(ctx, chat.ID, msg.Content, msg.Embeds)
+	var refused *permissionRefusal
+	if !errors.As(err, &refused) {
+		return err
+	}
+	// Refused although the permissions read before allowed it: they
+	// changed since (the gateway's State may not have heard yet). Read them
+	// afresh: a channel the bot can still post in gets the text form, which
+	// needs no Embed Links — the likeliest permission behind a 50013 for a
+	// message with embeds.
+	a.perms.forget(chat.ID)
+	if _, err := a.postingPermissions(ctx, chat.ID, true); err != nil {
+		return err
+	}
+	if len(msg.Embeds) > 0 && refused.code == codeMissingPermissions {
+		return a.sendText(ctx, chat.ID, msg)
+	}
+	return a.chatGone(chat.ID, refused.gone)
+}
+
+// errGlobalPause is why a send waits without asking Discord.
+var errGlobalPause = errors.New("discord: Discord's global rate limit is running; no request goes out until it ends")
+
+// whilePaused answers a send during a global 429 without a request: the
+// delivery queue then holds the whole platform instead of a worker.
+func (a *Adapter) whilePaused() error {
+	until := a.gate.pausedUntil()
+	if until.IsZero() {
+		return nil
+	}
+	return &bot.RetryAfterError{After: max(until.Sub(a.now()), time.Millisecond), Global: true, Err: errGlobalPause}
+}
+
+// postingPermissions is the bot's permissions in a channel it may post in;
+// when it may not, the error is a ChatGoneError naming what it lacks. fresh
+// reads past what REST reads remembered.
+func (a *Adapter) postingPermissions(ctx context.Context, channelID string, fresh bool) (int64, error) {
+	perms, ok := a.permissionsFromState(channelID)
+	if !ok && !fresh {
+		perms, ok = a.perms.lookup(channelID, a.now())
+	}
+	if !ok {
+		info := &callInfo{}
+		var err error
+		perms, err = a.permissionsOverREST(withCallInfo(ctx, info), "", channelID, fresh)
+		if err != nil {
+			return 0, a.settle(channelID, err, describeFailure(err, info), nil)
+		}
+		a.perms.remember(channelID, perms, a.now())
+	}
+	if perms&permViewChannel == 0 || perms&permSendMessages == 0 {
+		return 0, a.chatGone(channelID, &bot.ChatGoneError{
+			Reason: "the bot lacks " + listNames(missingToPost(perms)) + " in " + a.channelLabel(channelID),
+			Err:    errors.New("discord: not sent: the bot's permissions in the channel do not allow it"),
+		})
+	}
+	return perms, nil
+}
+
+// permissionRefusal is a 403 to a message: the permissions the adapter read
+// were out of date.
+type permissionRefusal struct {
+	code int // Discord's error code
+	gone *bot.ChatGoneError
+}
+
+func (e *permissionRefusal) Error() string { return e.gone.Error() }
+func (e *permissionRefusal) Unwrap() error { return e.gone }
+
+// post sends one message, paced, and classifies Discord's answer; a 403 is
+// returned as a *permissionRefusal for Send to look into.
+func (a *Adapter) post(ctx context.Context, channelID, content string, embeds []*discordgo.MessageEmbed) error {
+	if err := a.pacer.Wait(ctx, channelID, false); err != nil {
+		return fmt.Errorf("discord: send to %s: %w", channelID, err)
 	}
 	info := &callInfo{}
-	_, err := a.session.ChannelMessageSendComplex(chat.ID, &discordgo.MessageSend{
-		Content:         msg.Content,
-		Embeds:          msg.Embeds,
+	_, err := a.session.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+		Content:         content,
+		Embeds:          embeds,
 		AllowedMentions: noMentions(),
 	}, discordgo.WithContext(withCallInfo(ctx, info)))
 	if err == nil {
@@ -354,13 +477,22 @@ func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMes
 	}
 	f := describeFailure(err, info)
 	var missing []string
-	where := a.channelLabel(chat.ID)
 	if f.status == http.StatusForbidden {
-		if perms, ok := a.permissionsFromState(chat.ID); ok {
+		if perms, ok := a.permissionsFromState(channelID); ok {
 			missing = missingToPost(perms)
 		}
+		var gone *bot.ChatGoneError
+		if out := classifySend(err, f, a.channelLabel(channelID), missing); errors.As(out, &gone) {
+			return &permissionRefusal{code: f.code, gone: gone}
+		}
 	}
-	out := classifySend(err, f, where, missing)
+	return a.settle(channelID, err, f, missing)
+}
+
+// settle classifies a failed REST call made for a send and acts on what it
+// means for the adapter: a pause, a channel remembered as gone, a stop.
+func (a *Adapter) settle(channelID string, err error, f restFailure, missing []string) error {
+	out := classifySend(err, f, a.channelLabel(channelID), missing)
 	var ra *bot.RetryAfterError
 	var gone *bot.ChatGoneError
 	switch {
@@ -368,15 +500,56 @@ func (a *Adapter) Send(ctx context.Context, chat briefings.ChatRef, m bot.OutMes
 		if ra.Global {
 			a.pacer.PauseAll(ra.After)
 		} else {
-			a.pacer.Pause(chat.ID, false, ra.After)
+			a.pacer.Pause(channelID, false, ra.After)
 		}
-		a.log.Warn("discord: rate limited", "channel", chat.ID, "retry_after", ra.After, "global", ra.Global)
+		a.log.Warn("discord: rate limited", "channel", channelID, "retry_after", ra.After, "global", ra.Global)
 	case errors.As(out, &gone):
-		a.gone.remember(chat.ID, gone.Reason, a.now())
+		return a.chatGone(channelID, gone)
 	case errors.Is(out, ErrUnauthorized):
 		a.stopFor(out)
 	}
 	return out
+}
+
+// chatGone remembers that a channel takes no messages, so that further
+// sends stop without a request.
+func (a *Adapter) chatGone(channelID string, gone *bot.ChatGoneError) error {
+	a.gone.remember(channelID, gone.Reason, a.now())
+	a.perms.forget(channelID)
+	a.textSent.forgetChannel(channelID)
+	return gone
+}
+
+// sendText posts a message's text form, part after part. The parts already
+// posted are remembered, so a send retried after a 429 or a failure goes on
+// with the next part instead of posting the first ones again.
+func (a *Adapter) sendText(ctx context.Context, channelID string, msg *Message) error {
+	parts := msg.Text
+	if len(parts) == 0 {
+		// A message rendered without a text form: its content alone, when it
+		// has one, is still something people can read.
+		if strings.TrimSpace(msg.Content) == "" {
+			return a.chatGone(channelID, &bot.ChatGoneError{
+				Reason: "the bot lacks Embed Links in " + a.channelLabel(channelID),
+				Err:    errors.New("discord: not sent: the message has no text form to post without Embed Links"),
+			})
+		}
+		parts = []string{msg.Content}
+	}
+	key := textKey{channelID, msg}
+	for k := a.textSent.next(key); k < len(parts); k++ {
+		err := a.post(ctx, channelID, parts[k], nil)
+		var refused *permissionRefusal
+		if errors.As(err, &refused) {
+			return a.chatGone(channelID, refused.gone)
+		}
+		if err != nil {
+			return err
+		}
+		a.textSent.record(key, k+1, k+1 == len(parts))
+	}
+	a.log.Info("discord: no Embed Links in the channel; posted the message as text", "channel", channelID, "parts", len(parts))
+	return nil
 }
 
 // channelLabel names a channel for people: "#news" when the State knows it.
@@ -425,11 +598,27 @@ func (a *Adapter) permissionsFromState(channelID string) (int64, bool) {
 }
 
 // permissionsOverREST computes the bot's permissions in a channel from
-// REST: the channel's overwrites, the guild's roles and owner, the bot's
-// member. A channel the bot cannot see answers 403, which means no
+// REST: the channel's overwrites, and the server's roles, owner and the
+// bot's member — those three remembered per server for permissionMemory
+// unless fresh, since one server's channels share them and its routes'
+// buckets would otherwise pace a broadcast to its channels at a few reads
+// a second. A channel the bot cannot see answers 403, which means no
 // permissions at all.
-func (a *Adapter) permissionsOverREST(ctx context.Context, guildID, channelID string) (int64, error) {
+func (a *Adapter) permissionsOverREST(ctx context.Context, guildID, channelID string, fresh bool) (int64, error) {
 	botID := a.botUserID()
+	if botID == "" {
+		// Not serving (yet): the bot's id comes from its token's user.
+		u, err := a.session.User("@me", discordgo.WithContext(ctx))
+		if err != nil {
+			return 0, fmt.Errorf("discord: read the bot's user: %w", err)
+		}
+		botID = u.ID
+		a.mu.Lock()
+		if a.botID == "" {
+			a.botID = botID
+		}
+		a.mu.Unlock()
+	}
 	ch, err := a.session.Channel(channelID, discordgo.WithContext(ctx))
 	if err != nil {
 		if f := describeFailure(err, nil); f.code == codeMissingAccess || f.status == http.StatusForbidden {
@@ -440,17 +629,22 @@ func (a *Adapter) permissionsOverREST(ctx context.Context, guildID, channelID st
 	if guildID == "" {
 		guildID = ch.GuildID
 	}
-	g, err := a.session.Guild(guildID, discordgo.WithContext(ctx))
-	if err != nil {
-		return 0, fmt.Errorf("discord: read server %s: %w", guildID, err)
-	}
-	m, err := a.session.GuildMember(guildID, botID, discordgo.WithContext(ctx))
-	if err != nil {
-		return 0, fmt.Errorf("discord: read the bot's member in %s: %w", guildID, err)
+	srv, ok := a.perms.server(guildID, a.now())
+	if fresh || !ok {
+		g, err := a.session.Guild(guildID, discordgo.WithContext(ctx))
+		if err != nil {
+			return 0, fmt.Errorf("discord: read server %s: %w", guildID, err)
+		}
+		m, err := a.session.GuildMember(guildID, botID, discordgo.WithContext(ctx))
+		if err != nil {
+			return 0, fmt.Errorf("discord: read the bot's member in %s: %w", guildID, err)
+		}
+		srv = serverPermissions{ownerID: g.OwnerID, roles: g.Roles, memberRoles: m.Roles}
+		a.perms.rememberServer(guildID, srv, a.now())
 	}
 	return channelPermissions(permissionInput{
-		GuildID: g.ID, OwnerID: g.OwnerID, Roles: g.Roles, Overwrites: ch.PermissionOverwrites,
-		MemberID: botID, MemberRoles: m.Roles,
+		GuildID: guildID, OwnerID: srv.ownerID, Roles: srv.roles, Overwrites: ch.PermissionOverwrites,
+		MemberID: botID, MemberRoles: srv.memberRoles,
 	}), nil
 }
 

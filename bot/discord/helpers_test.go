@@ -26,7 +26,7 @@ type world struct {
 	managerID string
 }
 
-func newWorld(t *testing.T, opts discordtest.Options) *world {
+func newWorld(t testing.TB, opts discordtest.Options) *world {
 	t.Helper()
 	if opts.HeartbeatInterval == 0 {
 		opts.HeartbeatInterval = 500 * time.Millisecond
@@ -41,7 +41,7 @@ func newWorld(t *testing.T, opts discordtest.Options) *world {
 	return w
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func must(t *testing.T, err error) {
 
 // adapter builds an adapter wired to the fake through DISCORD_API_BASE,
 // as the bot runs it.
-func (w *world) adapter(t *testing.T, opts discord.Options) *discord.Adapter {
+func (w *world) adapter(t testing.TB, opts discord.Options) *discord.Adapter {
 	t.Helper()
 	if opts.Token == "" {
 		opts.Token = w.srv.Token()
@@ -67,7 +67,7 @@ func (w *world) adapter(t *testing.T, opts discord.Options) *discord.Adapter {
 }
 
 // service is the briefing core on a fresh store, with the sample feeds read.
-func service(t *testing.T) *briefings.Service {
+func service(t testing.TB) *briefings.Service {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "newsbot.db"))
@@ -88,7 +88,7 @@ func service(t *testing.T) *briefings.Service {
 
 // serve runs the adapter until the test ends and waits until its commands
 // are registered in the world's guild (or globally when global).
-func (w *world) serve(t *testing.T, a *discord.Adapter, svc *briefings.Service, global bool) {
+func (w *world) serve(t testing.TB, a *discord.Adapter, svc *briefings.Service, global bool) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -121,7 +121,7 @@ func (w *world) serve(t *testing.T, a *discord.Adapter, svc *briefings.Service, 
 	}
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)

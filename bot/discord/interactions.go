@@ -220,11 +220,12 @@ func (a *Adapter) checkCanPost(ctx context.Context, guildID, channelID, name str
 	perms, ok := a.permissionsFromState(channelID)
 	if !ok {
 		var err error
-		perms, err = a.permissionsOverREST(ctx, guildID, channelID)
+		perms, err = a.permissionsOverREST(ctx, guildID, channelID, true)
 		if err != nil {
 			a.log.Error("discord: checking the bot's permissions", "channel", channelID, "err", err)
 			return "Sorry, I could not check my permissions in " + name + ". Please try again in a minute."
 		}
+		a.perms.remember(channelID, perms, a.now())
 	}
 	missing := missingToPost(perms)
 	if len(missing) == 0 {

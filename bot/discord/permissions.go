@@ -3,6 +3,8 @@ package discord
 import (
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -101,4 +103,80 @@ func listNames(names []string) string {
 // permissions Discord computed for the interaction.
 func memberMayManage(m *discordgo.Member) bool {
 	return m != nil && (m.Permissions&permManageGuild != 0 || m.Permissions&permAdministrator != 0)
+}
+
+// permissionCache remembers what permission reads over REST found: each
+// channel's permissions, so the messages of one delivery cost one read
+// between them, and each server's roles, owner and bot member, shared by its
+// channels. The gateway's State needs no cache: it follows every change as
+// it happens.
+type permissionCache struct {
+	mu       sync.Mutex
+	channels map[string]cachedPermissions
+	servers  map[string]serverPermissions
+}
+
+type cachedPermissions struct {
+	perms int64
+	until time.Time
+}
+
+// serverPermissions is what a server contributes to the bot's permissions
+// in each of its channels.
+type serverPermissions struct {
+	ownerID     string
+	roles       []*discordgo.Role
+	memberRoles []string
+	until       time.Time
+}
+
+// permissionMemory is how long a permission read over REST is trusted: long
+// enough for one delivery's messages, short enough that a revoked
+// permission is noticed by the next delivery (and a refusal makes the
+// adapter read afresh at once).
+const permissionMemory = time.Minute
+
+func (c *permissionCache) lookup(channelID string, now time.Time) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.channels[channelID]
+	if !ok || !now.Before(e.until) {
+		return 0, false
+	}
+	return e.perms, true
+}
+
+func (c *permissionCache) remember(channelID string, perms int64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.channels == nil || len(c.channels) >= maxGoneEntries {
+		c.channels = make(map[string]cachedPermissions)
+	}
+	c.channels[channelID] = cachedPermissions{perms: perms, until: now.Add(permissionMemory)}
+}
+
+func (c *permissionCache) forget(channelID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.channels, channelID)
+}
+
+func (c *permissionCache) server(guildID string, now time.Time) (serverPermissions, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.servers[guildID]
+	if !ok || !now.Before(s.until) {
+		return serverPermissions{}, false
+	}
+	return s, true
+}
+
+func (c *permissionCache) rememberServer(guildID string, s serverPermissions, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.servers == nil || len(c.servers) >= maxGoneEntries {
+		c.servers = make(map[string]serverPermissions)
+	}
+	s.until = now.Add(permissionMemory)
+	c.servers[guildID] = s
 }

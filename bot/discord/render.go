@@ -20,6 +20,11 @@ type Message struct {
 	// Ephemeral marks an interaction reply only the person who asked sees.
 	// Channel messages ignore it.
 	Ephemeral bool
+	// Text is the message's text form for a channel where the bot lacks
+	// Embed Links: its content and stories as plain messages of at most
+	// 2000 characters, split between stories. Empty for a message without
+	// embeds.
+	Text []string
 }
 
 // Summary describes the message for logs without its text.
@@ -49,7 +54,8 @@ const embedColor = 0x2b6cb0
 
 // RenderBriefing turns a briefing into Discord messages: one embed per story
 // (headline as the linked title, summary as the description, each source as
-// a field), packed into as few messages as Discord's limits allow. All feed
+// a field), packed into as few messages as Discord's limits allow, each with
+// the text form of its stories for channels without Embed Links. All feed
 // text is cleaned and escaped. The same briefing always renders the same
 // messages.
 func RenderBriefing(b briefings.Briefing) []*Message {
@@ -61,18 +67,24 @@ func RenderBriefing(b briefings.Briefing) []*Message {
 		return []*Message{{Content: header + "\nNothing new to report."}}
 	}
 	msgs := []*Message{{Content: header}}
+	texts := [][]string{{textHeader(header)}} // each message's text items
 	total := 0
-	for _, e := range b.Entries {
+	for i, e := range b.Entries {
 		em := entryEmbed(e)
 		size := embedSize(em)
 		cur := msgs[len(msgs)-1]
 		if len(cur.Embeds) == maxEmbedsPerMessage || total+size > maxEmbedTotal {
 			cur = &Message{}
 			msgs = append(msgs, cur)
+			texts = append(texts, nil)
 			total = 0
 		}
 		cur.Embeds = append(cur.Embeds, em)
+		texts[len(texts)-1] = append(texts[len(texts)-1], entryText(i+1, e))
 		total += size
+	}
+	for i, m := range msgs {
+		m.Text = textParts(texts[i])
 	}
 	return msgs
 }
@@ -135,15 +147,7 @@ func moreField(n int) *discordgo.MessageEmbedField {
 // article's title as a masked link.
 func sourceField(s briefings.SourceLink) *discordgo.MessageEmbedField {
 	link := linkURL(s.URL)
-	name := cleanText(s.Outlet, false)
-	if name == "" && link != "" {
-		if u, err := url.Parse(link); err == nil {
-			name = u.Hostname()
-		}
-	}
-	if name == "" {
-		name = "Source"
-	}
+	name := outletName(s, link)
 	text := cleanText(s.Title, false)
 	if text == "" {
 		text = "Read the article"
@@ -154,6 +158,21 @@ func sourceField(s briefings.SourceLink) *discordgo.MessageEmbedField {
 		value = "[" + escapeClip(text, maxEmbedFieldValue-runes(link)-4) + "](" + link + ")"
 	}
 	return &discordgo.MessageEmbedField{Name: escapeClip(name, maxEmbedFieldName), Value: value}
+}
+
+// outletName names a source's outlet for people: the feed's name for it,
+// else the link's host, else "Source". link is linkURL(s.URL).
+func outletName(s briefings.SourceLink, link string) string {
+	name := cleanText(s.Outlet, false)
+	if name == "" && link != "" {
+		if u, err := url.Parse(link); err == nil {
+			name = u.Hostname()
+		}
+	}
+	if name == "" {
+		name = "Source"
+	}
+	return name
 }
 
 // embedSize is what counts towards the 6000-character budget of a message.

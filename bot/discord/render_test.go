@@ -88,6 +88,10 @@ func TestRenderBriefing(t *testing.T) {
 				{Name: "Source", Value: "Read the article"},
 			},
 		}},
+		Text: []string{"**Top stories**\n" + textNote + "\n\n" +
+			"**1. @everyone Bridge \\*reopens\\***\n" +
+			"The bridge reopened.\nTraffic flows from Monday.\n" +
+			`Test Outlet: Bridge \[reopens\] <http://outlet.test/bridge?q=%281%29>`},
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("RenderBriefing (-want +got):\n%s", diff)
@@ -167,6 +171,53 @@ func checkMessage(t testing.TB, name string, m *Message) {
 	}
 	if total > maxEmbedTotal {
 		t.Errorf("%s: embeds total %d > %d", name, total, maxEmbedTotal)
+	}
+	if len(m.Embeds) > 0 && len(m.Text) == 0 {
+		t.Errorf("%s: embeds without a text form", name)
+	}
+	for i, part := range m.Text {
+		if strings.TrimSpace(part) == "" || runes(part) > maxContent {
+			t.Errorf("%s text part %d: %d code points", name, i, runes(part))
+		}
+	}
+}
+
+// TestRenderTextForm: without Embed Links the stories travel as text —
+// every story once, in order, in parts of at most 2000 characters split
+// between stories, links in angle brackets, feed markup escaped.
+func TestRenderTextForm(t *testing.T) {
+	long := strings.Repeat("word ", 2000)
+	var b briefings.Briefing
+	for i := range 30 {
+		e := briefings.Entry{Headline: fmt.Sprintf("Story %d **big** <@&1>", i+1), Summary: []string{long, "# not a heading"}}
+		for j := range 8 {
+			e.Sources = append(e.Sources, briefings.SourceLink{Outlet: "Wire", Title: "Read [more](javascript:x)",
+				URL: fmt.Sprintf("https://o.example/%d/%d?utm=%s", i, j, strings.Repeat("x", 200))})
+		}
+		b.Entries = append(b.Entries, e)
+	}
+	next := 1
+	for i, m := range RenderBriefing(b) {
+		checkMessage(t, fmt.Sprint("message ", i), m)
+		for k, part := range m.Text {
+			if i+k > 0 && !strings.HasPrefix(part, fmt.Sprintf("**%d. ", next)) {
+				t.Errorf("message %d part %d does not start at story %d:\n%.80s", i, k, next, part)
+			}
+			for strings.Contains(part, fmt.Sprintf("**%d. Story %d \\*\\*big\\*\\* \\<@&1\\>**", next, next)) {
+				next++
+			}
+			for _, bad := range []string{"](", "\n# not", "<@&1>"} {
+				if strings.Contains(part, bad) {
+					t.Errorf("message %d part %d has unescaped %q", i, k, bad)
+				}
+			}
+			if strings.Contains(part, ". Story ") && !strings.Contains(part, " <https://o.example/") {
+				t.Errorf("message %d part %d lists no link in angle brackets", i, k)
+			}
+		}
+	}
+	if next != 31 {
+		t.Errorf("the text form lists stories 1 to %d in order, want 1 to 30", next-1)
 	}
 }
 

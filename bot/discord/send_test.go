@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/bot/discord"
 	"github.com/newsbot/newsbot/bot/discord/discordtest"
@@ -106,30 +108,61 @@ func TestSendHonours429sWithNothingLost(t *testing.T) {
 	}
 }
 
-func TestSendGlobal429PausesEverything(t *testing.T) {
-	w := newWorld(t, discordtest.Options{GlobalPerSecond: 3})
+// TestGlobal429PausesEveryRoute: after a global 429 no request of any kind
+// goes out until its retry_after has passed. The fake refuses every route
+// while it runs and counts each refusal, so one global 429 in all is the
+// proof that nothing was sent inside it.
+func TestGlobal429PausesEveryRoute(t *testing.T) {
+	w := newWorld(t, discordtest.Options{GlobalPerSecond: 10, MessageBucket: discordtest.Bucket{Size: 5, Reset: 50 * time.Millisecond}})
 	// Pacing far above the fake's global budget, so the fake's global 429
 	// is what stops the sends.
 	a := w.adapter(t, discord.Options{Limits: bot.PaceLimits{Global: bot.Rate{Count: 1000, Per: time.Second, Burst: 100}}})
+	chat := discordChat(w.channelID)
 	msg := &discord.Message{Content: "hello"}
 	var ra *bot.RetryAfterError
-	for i := 0; i < 10; i++ {
-		err := a.Send(ctxT(t), discordChat(w.channelID), msg)
-		if errors.As(err, &ra) {
-			break
-		}
-		if err != nil {
+	for i := 0; i < 50 && ra == nil; i++ {
+		if err := a.Send(ctxT(t), chat, msg); err != nil && !errors.As(err, &ra) {
 			t.Fatal(err)
 		}
 	}
 	if ra == nil || !ra.Global || ra.After <= 0 || ra.After > time.Second {
 		t.Fatalf("want a global RetryAfterError within a second, got %+v", ra)
 	}
-	if err := a.Send(ctxT(t), discordChat(w.channelID), msg); err != nil {
-		t.Fatalf("send after the pause: %v", err)
+
+	// While it runs, a send is answered at once, without a request...
+	before := w.srv.Stats().Requests
+	err := a.Send(ctxT(t), chat, msg)
+	var again *bot.RetryAfterError
+	if !errors.As(err, &again) || !again.Global || again.After <= 0 {
+		t.Errorf("send during the pause: %v, want a global RetryAfterError", err)
+	}
+	if n := w.srv.Stats().Requests - before; n != 0 {
+		t.Errorf("%d requests reached Discord during the pause", n)
+	}
+	// ...and every other REST call waits it out.
+	s := a.Session()
+	calls := []func() error{
+		func() error { _, err := s.Channel(w.channelID, discordgo.WithContext(ctxT(t))); return err },
+		func() error {
+			_, err := s.ApplicationCommands(w.srv.ApplicationID(), w.guildID, discordgo.WithContext(ctxT(t)))
+			return err
+		},
+	}
+	errs := make(chan error, len(calls))
+	for _, call := range calls {
+		go func() { errs <- call() }()
+	}
+	time.Sleep(again.After)
+	if err := a.Send(ctxT(t), chat, msg); err != nil {
+		t.Errorf("send after the pause: %v", err)
+	}
+	for range calls {
+		if err := <-errs; err != nil {
+			t.Errorf("REST call held during the pause: %v", err)
+		}
 	}
 	if n := w.srv.Stats().GlobalRateLimited; n != 1 {
-		t.Errorf("%d global 429s, want 1: the pause must hold every send back", n)
+		t.Errorf("%d global 429s, want 1: a request went out while the global limit ran", n)
 	}
 }
 
@@ -145,6 +178,14 @@ func TestSendToChannelsTheBotCannotUse(t *testing.T) {
 	must(t, w.srv.SetBotPermissions(hidden, 0, discordtest.PermissionViewChannel))
 	must(t, w.srv.RemoveChannel(deleted))
 	waitForState(t, a, noSend, hidden)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := a.Session().State.Channel(deleted); err != nil {
+			break // the gateway's CHANNEL_DELETE has reached the State
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the deleted channel never left the gateway state")
+		}
+	}
 
 	for _, tc := range []struct {
 		channel, reason string
@@ -170,7 +211,7 @@ func TestSendToChannelsTheBotCannotUse(t *testing.T) {
 }
 
 // waitForState waits until the gateway has told the adapter about channels.
-func waitForState(t *testing.T, a *discord.Adapter, channelIDs ...string) {
+func waitForState(t testing.TB, a *discord.Adapter, channelIDs ...string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for _, id := range channelIDs {
@@ -217,5 +258,150 @@ func TestSendServerErrorIsTransientAndNotRetriedByDiscordgo(t *testing.T) {
 	}
 	if st := w.srv.Stats(); st.InjectedFaults != 1 {
 		t.Errorf("%d message POSTs for one Send, want exactly 1", st.InjectedFaults)
+	}
+}
+
+// seenIn is what members of a channel see of the bot's messages, and
+// fails on any message with hidden embeds or a ping.
+func seenIn(t *testing.T, w *world, channelID string) (seen []string) {
+	t.Helper()
+	for i, m := range w.srv.Messages(channelID) {
+		if m.EmbedsHidden {
+			t.Errorf("message %d has hidden embeds: members see only %q", i, m.Seen())
+		}
+		if !m.Pings.Nobody() {
+			t.Errorf("message %d pings %+v", i, m.Pings)
+		}
+		seen = append(seen, m.Seen())
+	}
+	return seen
+}
+
+func TestSendWithoutEmbedLinksPostsText(t *testing.T) {
+	for _, gateway := range []bool{true, false} {
+		t.Run(fmt.Sprintf("gateway=%v", gateway), func(t *testing.T) {
+			const reset = 200 * time.Millisecond
+			w := newWorld(t, discordtest.Options{
+				MessageBucket: discordtest.Bucket{Size: 5, Reset: reset},
+				Faults:        discordtest.Faults{Seed: 3, TooManyRequests: 0.3, RetryAfter: 20 * time.Millisecond},
+			})
+			a := w.adapter(t, discord.Options{GuildID: w.guildID, Limits: bot.PaceLimits{
+				Global: bot.Rate{Count: 45, Per: time.Second, Burst: 1}, PerChat: bot.Rate{Count: 5, Per: reset, Burst: 1}}})
+			must(t, w.srv.SetBotPermissions(w.channelID, 0, discordtest.PermissionEmbedLinks))
+			if gateway {
+				w.serve(t, a, service(t), false)
+				waitForState(t, a, w.channelID)
+			}
+			b := hostileBriefing(25)
+			msgs, err := a.RenderBriefing(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts := 0
+			for _, m := range msgs {
+				parts += len(m.(*discord.Message).Text)
+			}
+			retries := sendAll(t, a, discordChat(w.channelID), msgs)
+			if retries == 0 {
+				t.Error("no injected 429 was met: the resumption after one is untested")
+			}
+			seen := seenIn(t, w, w.channelID)
+			if len(seen) != parts {
+				t.Fatalf("%d messages posted, want the %d parts of the text form (lost or duplicated)", len(seen), parts)
+			}
+			all := strings.Join(seen, "\n")
+			for i := range b.Entries {
+				story := fmt.Sprintf("story %d \\*\\*bold\\*\\*", i)
+				if n := strings.Count(all, story); n != 1 {
+					t.Errorf("story %d is shown %d times, want once", i, n)
+				}
+			}
+			if !strings.Contains(all, "<https://wire.example/0?a=%28b%29>") || !strings.Contains(all, "Embed Links") {
+				t.Errorf("the text form lacks its links or its note:\n%.600s", all)
+			}
+			for i, s := range seen {
+				if runes := len([]rune(s)); runes > discordtest.MaxContentLength {
+					t.Errorf("message %d: %d characters", i, runes)
+				}
+			}
+		})
+	}
+}
+
+// TestEmbedLinksRevokedDuringADelivery: the permissions read over REST are
+// remembered for a delivery's messages; revoked meanwhile, the refused
+// embed message is posted as text instead, and nothing goes missing.
+func TestEmbedLinksRevokedDuringADelivery(t *testing.T) {
+	w := newWorld(t, discordtest.Options{})
+	a := w.adapter(t, discord.Options{})
+	msgs, err := a.RenderBriefing(hostileBriefing(15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) < 2 {
+		t.Fatalf("want a briefing of several messages, got %d", len(msgs))
+	}
+	chat := discordChat(w.channelID)
+	if err := a.Send(ctxT(t), chat, msgs[0]); err != nil {
+		t.Fatal(err)
+	}
+	must(t, w.srv.SetBotPermissions(w.channelID, 0, discordtest.PermissionEmbedLinks))
+	sendAll(t, a, chat, msgs[1:])
+	seen := seenIn(t, w, w.channelID)
+	if want := 1 + len(msgs[1].(*discord.Message).Text); len(seen) < want {
+		t.Fatalf("%d messages, want the first with embeds and then the text form", len(seen))
+	}
+	all := strings.Join(seen, "\n")
+	for i := range 15 {
+		if n := strings.Count(all, fmt.Sprintf("story %d \\*\\*bold\\*\\*", i)); n != 1 {
+			t.Errorf("story %d is shown %d times, want once", i, n)
+		}
+	}
+	if st := w.srv.Stats(); st.Forbidden != 1 {
+		t.Errorf("%d refused requests, want the one that showed the change", st.Forbidden)
+	}
+}
+
+func TestSendWithoutSendMessagesAsksNothing(t *testing.T) {
+	w := newWorld(t, discordtest.Options{})
+	a := w.adapter(t, discord.Options{})
+	must(t, w.srv.SetBotPermissions(w.channelID, 0, discordtest.PermissionSendMessages))
+	err := a.Send(ctxT(t), discordChat(w.channelID), &discord.Message{Content: "hi"})
+	var gone *bot.ChatGoneError
+	if !errors.As(err, &gone) || gone.Reason != "the bot lacks Send Messages and Embed Links in channel "+w.channelID {
+		t.Fatalf("send: %v, want ChatGoneError naming Send Messages", err)
+	}
+	if st := w.srv.Stats(); st.Forbidden != 0 || st.MessagesCreated != 0 {
+		t.Errorf("stats = %+v: the permissions read showed the send would be refused", st)
+	}
+}
+
+// TestServeWaitsOutAGlobal429AtStart: the bot starts while another process
+// of the same bot has run it into the global limit. Connecting and
+// registering the commands wait it out instead of failing the start.
+func TestServeWaitsOutAGlobal429AtStart(t *testing.T) {
+	w := newWorld(t, discordtest.Options{GlobalPerSecond: 2})
+	other, err := discordgo.New("Bot " + w.srv.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Client = w.srv.HTTPClient()
+	other.ShouldRetryOnRateLimit = false
+	var ra *discordgo.RateLimitError
+	for i := 0; i < 5 && ra == nil; i++ {
+		if _, err := other.User("@me"); err != nil && !errors.As(err, &ra) {
+			t.Fatal(err)
+		}
+	}
+	if ra == nil {
+		t.Fatal("the other process never reached the global limit")
+	}
+	a := w.adapter(t, discord.Options{GuildID: w.guildID})
+	w.serve(t, a, service(t), false) // fails the test unless the commands get registered
+	switch n := w.srv.Stats().DuringGlobalLimit; {
+	case n == 0:
+		t.Skip("the global 429 ended before the adapter's first request: the machine is too slow to test this")
+	case n > 1:
+		t.Errorf("%d requests inside the global 429: after the first refusal the adapter must wait", n)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/briefings"
+	"github.com/newsbot/newsbot/briefings/summarize"
 )
 
 // Metrics holds newsbot's collectors in their own registry (no package
@@ -42,50 +43,108 @@ const OverdueAfter = 5 * time.Minute
 
 // New returns newsbot's metrics. counter, when not nil, is asked for the
 // subscription gauges at each scrape; now is the clock (time.Now when nil).
+//
+// Every labelled series whose label values are known starts at zero, so
+// /metrics lists every newsbot_ family from the first scrape and a rate()
+// over it works from the start (Prometheus' "avoid missing metrics"). The
+// values come from the types that define them: bot.Outcomes,
+// briefings.Platforms, briefings.FeedFetchResults, summarize.FallbackReasons.
 func New(counter SubscriptionCounter, now func() time.Time) *Metrics {
 	if now == nil {
 		now = time.Now
 	}
-	m := &Metrics{
-		registry: prometheus.NewRegistry(),
-		feedFetches: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "newsbot_feed_fetches_total", Help: "Feed fetches by result: ok, not_modified (a 304) or error.",
-		}, []string{"result"}),
-		itemsIngested: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "newsbot_items_ingested_total", Help: "Feed items never seen before, ingested.",
-		}),
-		storiesGrouped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "newsbot_stories_grouped_total", Help: "Stories made from new items: new stories, and existing stories another outlet's telling joined.",
-		}, []string{"kind"}),
-		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "newsbot_delivery_events_total", Help: "What delivery did, by platform and outcome (sent, retry_after, gone, moved, rejected, transient, failed, deferred, ...).",
-		}, []string{"platform", "outcome"}),
-		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "newsbot_rate_limited_total", Help: "429 answers from the platforms.",
-		}, []string{"platform"}),
-		sendLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "newsbot_send_seconds", Help: "Time to send one message to a platform, pacing included.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"platform"}),
-		summaryFallback: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "newsbot_llm_fallbacks_total", Help: "LLM summaries refused or failed, replaced by the extractive summary, by reason.",
-		}, []string{"reason"}),
-	}
-	// Known label values start at zero, so a rate over them works from the
-	// first scrape.
-	for _, r := range []string{"ok", "not_modified", "error"} {
-		m.feedFetches.WithLabelValues(r)
-	}
-	for _, k := range []string{"new", "grown"} {
-		m.storiesGrouped.WithLabelValues(k)
-	}
-	m.registry.MustRegister(m.feedFetches, m.itemsIngested, m.storiesGrouped, m.deliveries, m.rateLimited,
-		m.sendLatency, m.summaryFallback,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{registry: prometheus.NewRegistry()}
+	platforms := known("platform", briefings.Platforms()...)
+	m.feedFetches = m.counterVec("newsbot_feed_fetches_total", "Feed fetches by result: ok, not_modified (a 304) or error.",
+		known("result", briefings.FeedFetchResults()...))
+	m.itemsIngested = m.counter("newsbot_items_ingested_total", "Feed items never seen before, ingested.")
+	m.storiesGrouped = m.counterVec("newsbot_stories_grouped_total",
+		"Stories made from new items: new stories, and existing stories another outlet's telling joined.",
+		known("kind", kindNew, kindGrown))
+	m.deliveries = m.counterVec("newsbot_delivery_events_total",
+		"What delivery did, by platform and outcome (sent, retry_after, gone, moved, rejected, transient, failed, deferred, ...).",
+		platforms, known("outcome", bot.Outcomes()...))
+	m.rateLimited = m.counterVec("newsbot_rate_limited_total", "429 answers from the platforms.", platforms)
+	m.sendLatency = m.histogramVec("newsbot_send_seconds", "Time to send one message to a platform, pacing included.",
+		[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}, platforms)
+	m.summaryFallback = m.counterVec("newsbot_llm_fallbacks_total",
+		"LLM summaries refused or failed, replaced by the extractive summary, by reason.",
+		known("reason", summarize.FallbackReasons()...))
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if counter != nil {
-		m.registry.MustRegister(&subscriptionCollector{counter: counter, now: now})
+		m.registry.MustRegister(&subscriptionCollector{counter: counter, now: now, platforms: briefings.Platforms()})
 	}
 	return m
+}
+
+// The kinds of newsbot_stories_grouped_total: the two counts of
+// briefings.IngestStats that ObserveFetch reports.
+const (
+	kindNew   = "new"
+	kindGrown = "grown"
+)
+
+// label is a metric label and the values it is known to take.
+type label struct {
+	name   string
+	values []string
+}
+
+func known[T ~string](name string, values ...T) label {
+	l := label{name: name}
+	for _, v := range values {
+		l.values = append(l.values, string(v))
+	}
+	return l
+}
+
+func labelNames(labels []label) []string {
+	names := make([]string, len(labels))
+	for i, l := range labels {
+		names[i] = l.name
+	}
+	return names
+}
+
+// eachCombination calls f with every combination of the labels' known
+// values.
+func eachCombination(labels []label, f func(values []string)) {
+	values := make([]string, len(labels))
+	var walk func(i int)
+	walk = func(i int) {
+		if i == len(labels) {
+			f(values)
+			return
+		}
+		for _, v := range labels[i].values {
+			values[i] = v
+			walk(i + 1)
+		}
+	}
+	walk(0)
+}
+
+func (m *Metrics) counter(name, help string) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	m.registry.MustRegister(c)
+	return c
+}
+
+// counterVec registers a labelled counter with a series at zero for every
+// combination of the labels' known values.
+func (m *Metrics) counterVec(name, help string, labels ...label) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labelNames(labels))
+	eachCombination(labels, func(values []string) { c.WithLabelValues(values...) })
+	m.registry.MustRegister(c)
+	return c
+}
+
+// histogramVec is counterVec's histogram.
+func (m *Metrics) histogramVec(name, help string, buckets []float64, labels ...label) *prometheus.HistogramVec {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labelNames(labels))
+	eachCombination(labels, func(values []string) { h.WithLabelValues(values...) })
+	m.registry.MustRegister(h)
+	return h
 }
 
 // Handler serves the metrics in Prometheus' text format.
@@ -97,8 +156,8 @@ func (m *Metrics) Handler() http.Handler {
 func (m *Metrics) ObserveFetch(result string, ingested briefings.IngestStats) {
 	m.feedFetches.WithLabelValues(result).Inc()
 	m.itemsIngested.Add(float64(ingested.New))
-	m.storiesGrouped.WithLabelValues("new").Add(float64(ingested.NewStories))
-	m.storiesGrouped.WithLabelValues("grown").Add(float64(ingested.Grown))
+	m.storiesGrouped.WithLabelValues(kindNew).Add(float64(ingested.NewStories))
+	m.storiesGrouped.WithLabelValues(kindGrown).Add(float64(ingested.Grown))
 }
 
 // ObserveDelivery implements bot.DeliveryObserver.
@@ -109,7 +168,7 @@ func (m *Metrics) ObserveDelivery(e bot.DeliveryEvent) {
 		n = e.Count
 	}
 	m.deliveries.WithLabelValues(platform, e.Outcome).Add(float64(n))
-	if e.Outcome == "retry_after" {
+	if e.Outcome == bot.OutcomeRetryAfter {
 		m.rateLimited.WithLabelValues(platform).Inc()
 	}
 	if e.Latency > 0 {
@@ -127,8 +186,9 @@ func (m *Metrics) ObserveSummaryFallback(reason string) {
 // subscriptionCollector asks the store for the subscription gauges at scrape
 // time, so they are never stale and cost nothing between scrapes.
 type subscriptionCollector struct {
-	counter SubscriptionCounter
-	now     func() time.Time
+	counter   SubscriptionCounter
+	now       func() time.Time
+	platforms []briefings.Platform // reported at zero when the store counts none
 }
 
 var (
@@ -154,7 +214,14 @@ func (c *subscriptionCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
+	byPlatform := make(map[briefings.Platform]briefings.SubscriptionCount, len(c.platforms))
+	for _, p := range c.platforms {
+		byPlatform[p] = briefings.SubscriptionCount{Platform: p}
+	}
 	for _, pc := range counts {
+		byPlatform[pc.Platform] = pc
+	}
+	for _, pc := range byPlatform {
 		p := string(pc.Platform)
 		ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(pc.Active), p)
 		ch <- prometheus.MustNewConstMetric(dueDesc, prometheus.GaugeValue, float64(pc.Due), p)

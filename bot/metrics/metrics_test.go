@@ -5,12 +5,14 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/briefings"
+	"github.com/newsbot/newsbot/briefings/summarize"
 )
 
 type fakeCounter struct {
@@ -77,5 +79,62 @@ func TestMetricsAreSeparate(t *testing.T) {
 	a.ObserveFetch("ok", briefings.IngestStats{})
 	if strings.Contains(scrape(t, b), `newsbot_feed_fetches_total{result="ok"} 1`) {
 		t.Error("a fetch counted in one Metrics shows in another")
+	}
+}
+
+// zeroSeries is every series a scrape must show at 0 before anything
+// happened: each family over each known value of its labels (label names
+// in the text format's order, sorted).
+func zeroSeries() []string {
+	var out []string
+	platforms := briefings.Platforms()
+	for _, r := range briefings.FeedFetchResults() {
+		out = append(out, `newsbot_feed_fetches_total{result="`+r+`"} 0`)
+	}
+	out = append(out, `newsbot_items_ingested_total 0`,
+		`newsbot_stories_grouped_total{kind="new"} 0`, `newsbot_stories_grouped_total{kind="grown"} 0`)
+	for _, p := range platforms {
+		for _, o := range bot.Outcomes() {
+			out = append(out, `newsbot_delivery_events_total{outcome="`+o+`",platform="`+string(p)+`"} 0`)
+		}
+		out = append(out,
+			`newsbot_rate_limited_total{platform="`+string(p)+`"} 0`,
+			`newsbot_send_seconds_count{platform="`+string(p)+`"} 0`,
+			`newsbot_subscriptions_active{platform="`+string(p)+`"} 0`,
+			`newsbot_deliveries_due{platform="`+string(p)+`"} 0`,
+			`newsbot_deliveries_overdue{platform="`+string(p)+`"} 0`)
+	}
+	for _, r := range summarize.FallbackReasons() {
+		out = append(out, `newsbot_llm_fallbacks_total{reason="`+string(r)+`"} 0`)
+	}
+	return out
+}
+
+func TestEverySeriesStartsAtZero(t *testing.T) {
+	body := scrape(t, New(fakeCounter{}, nil))
+	for _, want := range zeroSeries() {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("a fresh scrape lacks %s", want)
+		}
+	}
+	if !strings.Contains(body, "newsbot_store_up 1\n") {
+		t.Error("a fresh scrape lacks newsbot_store_up")
+	}
+	// Every outcome Classify can name is among the known ones.
+	for _, err := range []error{nil, &bot.RetryAfterError{}, &bot.ChatGoneError{}, &bot.ChatMovedError{}, bot.ErrRejected, errors.New("x")} {
+		if o := bot.Classify(err); !slices.Contains(bot.Outcomes(), o) {
+			t.Errorf("Classify names %q, which bot.Outcomes lacks", o)
+		}
+	}
+}
+
+// TestStoreCountsKeepTheZeros: platforms the store counts nothing for are
+// still reported, at zero.
+func TestStoreCountsKeepTheZeros(t *testing.T) {
+	body := scrape(t, New(fakeCounter{counts: []briefings.SubscriptionCount{{Platform: briefings.PlatformDiscord, Active: 3}}}, nil))
+	for _, want := range []string{`newsbot_subscriptions_active{platform="discord"} 3`, `newsbot_subscriptions_active{platform="telegram"} 0`} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("scrape lacks %s", want)
+		}
 	}
 }

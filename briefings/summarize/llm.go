@@ -72,6 +72,12 @@ const (
 	ReasonUngrounded  FallbackReason = "ungrounded"   // a number, date or name not in the article
 )
 
+// FallbackReasons is every reason, for metrics whose series start at zero.
+func FallbackReasons() []FallbackReason {
+	return []FallbackReason{ReasonTimeout, ReasonRateLimited, ReasonServerError, ReasonAPIError, ReasonTransport,
+		ReasonRefusal, ReasonEmpty, ReasonTooLong, ReasonUngrounded}
+}
+
 // transient reasons are worth asking again next time; a summary that fell
 // back for another reason is cached like a good one, so the same article
 // does not cost a request again.

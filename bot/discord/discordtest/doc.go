@@ -6,9 +6,13 @@
 // from the code under test) so that a sender that drifts from what production
 // accepts fails here first: message and embed lengths, application command
 // shapes, the 3-second interaction window and single acknowledgement,
-// per-channel and global rate limits with Discord's headers and 429 bodies,
-// channel permissions (403 50001 / 50013), unknown channels (404 10003) and
-// the invalid-request budget that ends in a Cloudflare ban.
+// per-channel and global rate limits with Discord's headers and 429 bodies
+// (a global 429 as production sends it — Retry-After, X-RateLimit-Global and
+// X-RateLimit-Scope, no bucket headers — refusing every route until it has
+// run out), channel permissions (403 50001 / 50013; without Embed Links an
+// embed-only message is refused and another posted with its embeds hidden:
+// Message.Seen is what members see), unknown channels (404 10003) and the
+// invalid-request budget that ends in a Cloudflare ban.
 //
 // Where Discord's behaviour is undocumented the fake takes the stricter
 // reading and says so next to the rule: mentions are found even inside code

@@ -92,9 +92,11 @@ type Reply struct {
 
 // EmbedText is the text of the reply's embeds as a reader sees it, one line
 // per title, description and field, for tests to search.
-func (r Reply) EmbedText() string {
+func (r Reply) EmbedText() string { return embedText(r.Embeds) }
+
+func embedText(embeds []Embed) string {
 	var b strings.Builder
-	for _, e := range r.Embeds {
+	for _, e := range embeds {
 		b.WriteString(e.Title + "\n" + e.Description + "\n")
 		for _, f := range e.Fields {
 			b.WriteString(f.Name + ": " + f.Value + "\n")

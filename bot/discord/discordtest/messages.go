@@ -94,6 +94,16 @@ type Message struct {
 	EditedAt      time.Time
 }
 
+// Seen is the message as a member of the channel sees it: the content,
+// then the title, description and fields of each embed shown, one a line.
+// Embeds hidden for want of Embed Links add nothing.
+func (m Message) Seen() string {
+	if m.EmbedsHidden || len(m.Embeds) == 0 {
+		return m.Content
+	}
+	return m.Content + "\n" + embedText(m.Embeds)
+}
+
 const (
 	messageFlagEphemeral = 1 << 6
 	parseUsers           = "users"

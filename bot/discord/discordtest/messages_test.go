@@ -255,16 +255,41 @@ func TestEveryoneNeedsMentionEveryonePermission(t *testing.T) {
 	}
 }
 
-func TestEmbedsWithoutEmbedLinksAreHidden(t *testing.T) {
+func TestWithoutEmbedLinks(t *testing.T) {
 	f := newFixture(t, discordtest.Options{})
 	s := f.session(t)
 	must(t, f.srv.SetBotPermissions(f.channelID, 0, discordtest.PermissionEmbedLinks))
-	got, err := s.ChannelMessageSendEmbed(f.channelID, &discordgo.MessageEmbed{Title: "Headline"})
+
+	// An embed-only message would show nothing: refused.
+	_, err := s.ChannelMessageSendEmbed(f.channelID, &discordgo.MessageEmbed{Title: "Headline"})
+	if status, code := restCode(t, err); status != http.StatusForbidden || code != discordtest.CodeMissingPermissions {
+		t.Errorf("embed-only message: HTTP %d code %d, want 403 50013", status, code)
+	}
+	if n := len(f.srv.Messages(f.channelID)); n != 0 {
+		t.Fatalf("%d messages stored after a refusal", n)
+	}
+
+	// With content it is posted, its embeds hidden: members see the content.
+	got, err := s.ChannelMessageSendComplex(f.channelID, &discordgo.MessageSend{
+		Content: "**Top stories**", Embeds: []*discordgo.MessageEmbed{{Title: "Headline"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Embeds) != 0 || !f.srv.Messages(f.channelID)[0].EmbedsHidden {
-		t.Errorf("embeds shown without Embed Links: %+v", got.Embeds)
+	stored := f.srv.Messages(f.channelID)
+	if len(got.Embeds) != 0 || len(stored) != 1 || !stored[0].EmbedsHidden {
+		t.Fatalf("embeds shown without Embed Links: %+v", got.Embeds)
+	}
+	if seen := stored[0].Seen(); seen != "**Top stories**" {
+		t.Errorf("a member sees %q, want the content alone", seen)
+	}
+
+	// Embed Links given back: the same message shows its embeds.
+	must(t, f.srv.SetBotPermissions(f.channelID, 0, 0))
+	if _, err := s.ChannelMessageSendEmbed(f.channelID, &discordgo.MessageEmbed{Title: "Headline"}); err != nil {
+		t.Fatal(err)
+	}
+	if seen := f.srv.Messages(f.channelID)[1].Seen(); !strings.Contains(seen, "Headline") {
+		t.Errorf("with Embed Links a member sees %q", seen)
 	}
 }
 

@@ -17,8 +17,11 @@ type bucketState struct {
 }
 
 type limiterState struct {
-	buckets     map[string]*bucketState
-	global      []time.Time // requests counted in the last second
+	buckets map[string]*bucketState
+	global  []time.Time // requests counted in the last second
+	// globalUntil is when the running global rate limit ends: until then
+	// every route is refused (see checkRateLimits).
+	globalUntil time.Time
 	invalid     []time.Time // 401/403/429 answers in the last 10 minutes
 	bannedUntil time.Time
 }
@@ -73,10 +76,23 @@ func bucketHash(key string) string {
 
 // checkRateLimits applies the global limit and the route's bucket, fills the
 // X-RateLimit-* headers and reports whether the request must get a 429.
+//
+// The global limit is modelled the strict way: once the bot goes over it,
+// the 429 persists — every route is refused until its retry_after has
+// passed, whatever the client sends meanwhile. Discord's documentation
+// exempts interaction endpoints from the global limit; the fake exempts only
+// the initial interaction callback (whose 3-second deadline no client could
+// wait past) and refuses follow-ups and edits too, the stricter reading, so a
+// client that keeps using any REST route during a global 429 fails here.
 func (s *Server) checkRateLimits(q *restRequest, rt route) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := q.now
+	if now.Before(s.limits.globalUntil) && !rt.interactionCallback {
+		s.stats.DuringGlobalLimit++
+		s.refuseGlobalLocked(q, s.limits.globalUntil.Sub(now))
+		return true
+	}
 	b := s.limits.buckets[rt.bucketKey]
 	if b == nil || !now.Before(b.resetAt) {
 		b = &bucketState{remaining: rt.bucket.Size, resetAt: now.Add(rt.bucket.Reset)}
@@ -90,11 +106,8 @@ func (s *Server) checkRateLimits(q *restRequest, rt route) bool {
 		s.limits.global = s.limits.global[cut:]
 		if len(s.limits.global) >= s.opts.GlobalPerSecond {
 			retry := s.limits.global[0].Add(time.Second).Sub(now)
-			s.setBucketHeaders(q, rt, b, now)
-			q.headers.Set("X-RateLimit-Reset-After", formatSeconds(retry))
-			q.headers.Set("X-RateLimit-Global", "true")
-			q.limit = &rateLimitAnswer{retryAfter: retry, global: true, scope: "global"}
-			s.stats.GlobalRateLimited++
+			s.limits.globalUntil = now.Add(retry)
+			s.refuseGlobalLocked(q, retry)
 			return true
 		}
 		s.limits.global = append(s.limits.global, now)
@@ -108,6 +121,16 @@ func (s *Server) checkRateLimits(q *restRequest, rt route) bool {
 	b.remaining--
 	s.setBucketHeaders(q, rt, b, now)
 	return false
+}
+
+// refuseGlobalLocked prepares a global 429 in production's shape: only
+// Retry-After, X-RateLimit-Global and X-RateLimit-Scope (written by
+// writeRateLimited), none of a bucket's headers — no X-RateLimit-Bucket, no
+// X-RateLimit-Reset-After — so a client that learns waits only from bucket
+// headers (discordgo does) learns nothing from it.
+func (s *Server) refuseGlobalLocked(q *restRequest, retry time.Duration) {
+	q.limit = &rateLimitAnswer{retryAfter: retry, global: true, scope: "global"}
+	s.stats.GlobalRateLimited++
 }
 
 func (s *Server) setBucketHeaders(q *restRequest, rt route, b *bucketState, now time.Time) {
@@ -160,7 +183,7 @@ type injectedFault struct {
 // fails on purpose.
 func (s *Server) drawFault(q *restRequest, rt route) *injectedFault {
 	f := s.opts.Faults
-	if f.TooManyRequests == 0 && f.ServerErrors == 0 {
+	if f.TooManyRequests == 0 && f.GlobalTooManyRequests == 0 && f.ServerErrors == 0 {
 		return nil
 	}
 	s.mu.Lock()
@@ -176,7 +199,13 @@ func (s *Server) drawFault(q *restRequest, rt route) *injectedFault {
 		s.setBucketHeaders(q, rt, b, q.now)
 		q.limit = &rateLimitAnswer{retryAfter: f.RetryAfter, scope: "user"}
 		return &injectedFault{status: http.StatusTooManyRequests}
-	case roll < f.TooManyRequests+f.ServerErrors:
+	case roll < f.TooManyRequests+f.GlobalTooManyRequests:
+		s.stats.InjectedFaults++
+		s.limits.globalUntil = q.now.Add(f.RetryAfter)
+		q.headers = http.Header{} // a global 429 carries no bucket headers
+		s.refuseGlobalLocked(q, f.RetryAfter)
+		return &injectedFault{status: http.StatusTooManyRequests}
+	case roll < f.TooManyRequests+f.GlobalTooManyRequests+f.ServerErrors:
 		s.stats.InjectedFaults++
 		statuses := []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 		return &injectedFault{

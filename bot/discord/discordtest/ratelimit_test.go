@@ -51,16 +51,7 @@ func TestChannelBucketExhaustedGivesRateLimitError(t *testing.T) {
 func TestRateLimitHeadersAndBody(t *testing.T) {
 	f := newFixture(t, discordtest.Options{MessageBucket: discordtest.Bucket{Size: 1, Reset: 30 * time.Second}})
 	post := func() (*http.Response, []byte) {
-		req, _ := http.NewRequest(http.MethodPost, discordgo.EndpointChannelMessages(f.channelID), strings.NewReader(`{"content":"hi"}`))
-		req.Header.Set("Authorization", "Bot "+f.srv.Token())
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := f.srv.HTTPClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp, body
+		return rawREST(t, f, http.MethodPost, discordgo.EndpointChannelMessages(f.channelID), `{"content":"hi"}`)
 	}
 	ok, _ := post()
 	for _, h := range []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Reset-After", "X-RateLimit-Bucket"} {
@@ -137,6 +128,11 @@ func TestGlobalLimitAndInteractionExemption(t *testing.T) {
 		resp.Header.Get("X-RateLimit-Scope") != "global" || !strings.Contains(string(body), `"global":true`) {
 		t.Errorf("global 429 = %d %v %s", resp.StatusCode, resp.Header, body)
 	}
+	for _, h := range []string{"X-RateLimit-Bucket", "X-RateLimit-Reset-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} {
+		if v := resp.Header.Get(h); v != "" {
+			t.Errorf("a global 429 carries %s: %s; production's has no bucket headers", h, v)
+		}
+	}
 	if st := f.srv.Stats(); st.GlobalRateLimited != 2 {
 		t.Errorf("stats = %+v, want two global 429s", st)
 	}
@@ -203,5 +199,94 @@ func TestInjectedFaultsAreSeededAndCanCommit(t *testing.T) {
 	// saw fail, which is what makes blind retries post twice.
 	if storedFirst != ok+failed {
 		t.Errorf("stored %d, want %d (200s) + %d (committed 5xx)", storedFirst, ok, failed)
+	}
+}
+
+// rawREST makes one REST call without discordgo's limiter in the way.
+func rawREST(t *testing.T, f *fixture, method, url, body string) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	req.Header.Set("Authorization", "Bot "+f.srv.Token())
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := f.srv.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp, data
+}
+
+func TestGlobal429PersistsOnEveryRoute(t *testing.T) {
+	f := newFixture(t, discordtest.Options{GlobalPerSecond: 1})
+	// Fill the global window, then go over it once.
+	var first *http.Response
+	var body []byte
+	for range 2 {
+		first, body = rawREST(t, f, http.MethodGet, discordgo.EndpointUser("@me"), "")
+	}
+	if first.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("second request within a second under a budget of one: %d", first.StatusCode)
+	}
+	var payload struct {
+		Message    *string  `json:"message"`
+		RetryAfter *float64 `json:"retry_after"`
+		Global     *bool    `json:"global"`
+	}
+	if err := json.Unmarshal(body, &payload); err != nil || payload.Message == nil || payload.RetryAfter == nil ||
+		payload.Global == nil || !*payload.Global {
+		t.Fatalf("global 429 body %s: want message, retry_after and global:true", body)
+	}
+	until := time.Now().Add(time.Duration(*payload.RetryAfter * float64(time.Second)))
+
+	// While it runs every route is refused the same way, even one never
+	// used before (its own bucket is full) and a request that would not have
+	// gone over the budget on its own.
+	other := f.srv.NewID()
+	must(t, f.srv.AddChannel(f.guildID, other, "other"))
+	for _, call := range []struct{ method, url, body string }{
+		{http.MethodPost, discordgo.EndpointChannelMessages(other), `{"content":"hi"}`},
+		{http.MethodGet, discordgo.EndpointChannel(f.channelID), ""},
+		{http.MethodPut, discordgo.EndpointApplicationGuildCommands(f.srv.ApplicationID(), f.guildID), `[]`},
+	} {
+		resp, data := rawREST(t, f, call.method, call.url, call.body)
+		if time.Now().After(until) {
+			t.Skip("the machine is too slow to observe the global 429 while it runs")
+		}
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("X-RateLimit-Scope") != "global" ||
+			resp.Header.Get("X-RateLimit-Global") != "true" || resp.Header.Get("Retry-After") == "" ||
+			resp.Header.Get("X-RateLimit-Bucket") != "" || !strings.Contains(string(data), `"global":true`) {
+			t.Errorf("%s %s during a global 429 = %d %v %s", call.method, call.url, resp.StatusCode, resp.Header, data)
+		}
+	}
+	if n := len(f.srv.Messages(other)); n != 0 {
+		t.Errorf("%d messages posted during a global 429", n)
+	}
+
+	// Once retry_after has passed, requests go through again.
+	time.Sleep(time.Until(until) + 10*time.Millisecond)
+	if resp, data := rawREST(t, f, http.MethodPost, discordgo.EndpointChannelMessages(other), `{"content":"hi"}`); resp.StatusCode != http.StatusOK {
+		t.Errorf("after retry_after: %d %s", resp.StatusCode, data)
+	}
+}
+
+func TestInjectedGlobal429RefusesEveryRoute(t *testing.T) {
+	f := newFixture(t, discordtest.Options{Faults: discordtest.Faults{Seed: 1, GlobalTooManyRequests: 1, RetryAfter: 2 * time.Second}})
+	resp, body := rawREST(t, f, http.MethodPost, discordgo.EndpointChannelMessages(f.channelID), `{"content":"hi"}`)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("X-RateLimit-Scope") != "global" ||
+		resp.Header.Get("X-RateLimit-Bucket") != "" || resp.Header.Get("X-RateLimit-Reset-After") != "" || !strings.Contains(string(body), `"global":true`) {
+		t.Fatalf("injected global 429 = %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	if resp, _ := rawREST(t, f, http.MethodGet, discordgo.EndpointChannel(f.channelID), ""); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("another route during the injected global 429: %d", resp.StatusCode)
+	}
+	if st := f.srv.Stats(); st.DuringGlobalLimit != 1 || st.GlobalRateLimited != 2 || st.InjectedFaults != 1 || len(f.srv.Messages(f.channelID)) != 0 {
+		t.Errorf("stats = %+v, want one injected global 429 and one request refused inside it", st)
 	}
 }

@@ -108,11 +108,18 @@ func (s *Server) createMessage(q *restRequest) (int, any, *apiError) {
 	if isEmptyMessage(content, embeds, in.Components, in.StickerIDs, in.Poll, q.files) {
 		return 0, nil, errEmptyMessage()
 	}
+	// Without Embed Links, Discord posts a message's embeds hidden, and
+	// refuses a message that would show nothing at all (discord-api-docs
+	// issues #1657, #2211).
+	embedsHidden := len(embeds) > 0 && perms&PermissionEmbedLinks == 0
+	if embedsHidden && isEmptyMessage(content, nil, in.Components, in.StickerIDs, in.Poll, q.files) {
+		return 0, nil, errMissingPermissions()
+	}
 	m := &Message{
 		ID: s.newIDLocked(), ChannelID: ch.id, GuildID: g.id, AuthorID: s.botUserID,
 		Content: content, Embeds: embeds, Flags: deref(in.Flags), Components: in.Components,
 		AllowedMentions: in.AllowedMentions, CreatedAt: q.now.UTC(),
-		EmbedsHidden: len(embeds) > 0 && perms&PermissionEmbedLinks == 0,
+		EmbedsHidden: embedsHidden,
 		Pings:        computePings(content, in.AllowedMentions, s.pingContextLocked(g, perms, messageDefaultParse)),
 	}
 	ch.messages = append(ch.messages, m)

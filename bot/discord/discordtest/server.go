@@ -87,6 +87,9 @@ type Faults struct {
 	// TooManyRequests is the fraction of requests answered 429 (bucket scope)
 	// with RetryAfter.
 	TooManyRequests float64
+	// GlobalTooManyRequests is the fraction answered with a global 429
+	// lasting RetryAfter, which refuses every route while it runs.
+	GlobalTooManyRequests float64
 	// ServerErrors is the fraction answered 500/502/503/504.
 	ServerErrors float64
 	// CommittedServerErrors is the fraction of those server errors after
@@ -104,6 +107,9 @@ type Stats struct {
 	Forbidden         int // 403 answers in total
 	RateLimited       int // 429 answers for a bucket in total (including injected)
 	GlobalRateLimited int // 429 answers for the global limit in total
+	// DuringGlobalLimit counts the requests that arrived while a global 429
+	// ran (each refused): what a client that pauses on one never sends.
+	DuringGlobalLimit int
 	InjectedFaults    int // injected 429 and 5xx answers
 	Banned            bool
 	MessagesCreated   int // channel messages stored
@@ -244,6 +250,7 @@ func normalizeOptions(o Options) Options {
 		o.Faults.RetryAfter = 250 * time.Millisecond
 	}
 	o.Faults.TooManyRequests = clampFraction(o.Faults.TooManyRequests)
+	o.Faults.GlobalTooManyRequests = clampFraction(o.Faults.GlobalTooManyRequests)
 	o.Faults.ServerErrors = clampFraction(o.Faults.ServerErrors)
 	o.Faults.CommittedServerErrors = clampFraction(o.Faults.CommittedServerErrors)
 	return o
@@ -406,8 +413,11 @@ type route struct {
 	bucketKey    string // route template + major parameter
 	bucket       Bucket
 	exemptGlobal bool
-	needsAuth    bool
-	messagePost  bool
+	// interactionCallback: the initial response to an interaction, answered
+	// even while a global rate limit runs (see checkRateLimits).
+	interactionCallback bool
+	needsAuth           bool
+	messagePost         bool
 }
 
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
@@ -543,7 +553,7 @@ func (s *Server) route(method string, q *restRequest) (route, *apiError) {
 		return pick(map[string]restHandler{"GET": s.getCommand, "DELETE": s.deleteCommand},
 			"applications/"+p[1]+"/guilds/"+p[3]+"/commands/{id}")
 	case n == 4 && p[0] == "interactions" && p[3] == "callback":
-		rt.needsAuth, rt.exemptGlobal = false, true
+		rt.needsAuth, rt.exemptGlobal, rt.interactionCallback = false, true, true
 		return pick(map[string]restHandler{"POST": s.interactionCallback}, "interactions/"+p[1]+"/callback")
 	case n == 3 && p[0] == "webhooks":
 		rt.needsAuth, rt.exemptGlobal = false, true
