@@ -114,7 +114,7 @@ func Prepare(sentences []string, cased bool, idf *IDF) []Candidate {
 		toks = appendTokens(toks, cl.Text)
 		c.toks = toks[start:len(toks):len(toks)]
 		c.Words = countFields(cl.Text)
-		if c.Words < 4 || len(c.toks) < 4 || isJunkWords(c.toks) {
+		if c.Words < 4 || len(c.toks) < 4 || isBoilerplate(cl.Text, c.toks, cased) {
 			c.Junk = true
 		}
 		if !c.Junk {

@@ -1,0 +1,191 @@
+package extract
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Page furniture is told from the story by its shape, not by a list of the
+// lines we have seen: a web page's extractor lets through captions, bylines,
+// link labels, sign-up boxes, consent notices and share prompts, and each
+// outlet words them its own way. Four shapes are recognized:
+//
+//   - a boilerplate phrase that no story sentence needs ("click here", "all
+//     rights reserved", "privacy policy", a URL);
+//   - a call to action: a short sentence opening with an imperative verb of
+//     the page ("Sign up", "Follow", "Share", "Read", "Download") aimed at the
+//     reader or at the page ("… our newsletter", "… here", "… the app");
+//   - the site speaking to the reader about itself: a short sentence, not a
+//     quotation, in the site's voice ("we", "our", "you") with a word of the
+//     page's own business (newsletter, cookies, subscribe, inbox, app);
+//   - a furniture label: "Photo: …", "Related: …", "Read more: …", "Watch:
+//     …", and, in cased text, a byline ("By Jane Smith and John Doe, CNN") or
+//     a short line of names with no lower-case word ("AP Photo/Evan Vucci.").
+
+// junkPhrases mark boilerplate wherever they are. Each is matched as a run
+// of words (by hash), so "e-mail" is "e mail".
+var junkPhrases = phraseTable(
+	"click here", "tap here", "e mail to a friend", "email to a friend", "all rights reserved",
+	"follow us", "read more", "http", "https", "www", "getty images", "share this", "scroll down",
+	"watch the video", "last updated", "daily mail reporter", "associated press contributed",
+	"contributed to this report", "additional reporting by", "reporting by", "editing by",
+	"this story has been", "this article has been", "this article was originally",
+	"originally published", "terms of use", "terms of service", "privacy policy", "cookie policy",
+	"cookie settings", "pic twitter com", "sign up for", "enable javascript",
+)
+
+// junkMarks are boilerplate marks with punctuation in them, matched as text.
+var junkMarks = []string{"©", "published:", "updated:", "PUBLISHED:", "UPDATED:", "follow @", "Follow @"}
+
+// maxFurnitureWords is the longest sentence the shapes of calls to action and
+// of the site's voice are looked for in: furniture is short, and a longer
+// sentence with "you" and "app" in it is more likely the story's.
+const maxFurnitureWords = 30
+
+// actionVerbs open a call to action.
+var actionVerbs = hashSet("click", "tap", "sign", "subscribe", "follow", "share", "read", "watch",
+	"listen", "download", "join", "register", "log", "enter", "see", "support", "donate",
+	"continue", "learn", "find", "discover", "explore", "visit", "check", "get",
+	"try", "bookmark", "comment", "send", "tell", "view")
+
+// actionObjects are what a call to action points at: the reader, the page,
+// its channels.
+var actionObjects = hashSet("you", "your", "our", "us", "here", "below", "above", "newsletter",
+	"newsletters", "app", "apps", "link", "links", "podcast", "podcasts", "video", "videos",
+	"gallery", "story", "stories", "updates", "latest", "email", "inbox", "free", "today",
+	"facebook", "twitter", "instagram", "youtube", "whatsapp", "telegram", "tiktok", "linkedin",
+	"rss", "more", "full", "article", "coverage", "alerts", "notifications", "now", "page",
+	"site", "website", "comments", "thoughts", "subscription", "account", "offer", "trial",
+	"access", "unlimited")
+
+// siteVoice is the page speaking to the reader or of itself.
+var siteVoice = hashSet("you", "your", "our", "us", "we", "yours")
+
+// pageWords are the page's own business: a sentence in the site's voice with
+// one of them is about the page, not the story.
+var pageWords = hashSet("newsletter", "newsletters", "subscribe", "subscribed", "subscribing",
+	"subscriber", "subscription", "unsubscribe", "inbox", "cookie", "cookies", "consent",
+	"advertisement", "sponsored", "app", "browser", "javascript", "notifications", "alerts",
+	"podcast", "premium", "paywall", "login", "signing", "preferences", "bookmark", "personalise",
+	"personalize", "personalised", "personalized")
+
+// furnitureLabels are the labels of a caption, a credit or a link, before a
+// colon: "Photo: …", "Related: …", "Read more: …".
+var furnitureLabels = hashSet("photo", "photos", "photograph", "photographs", "image", "images",
+	"picture", "pictures", "pic", "caption", "credit", "credits", "video", "videos", "watch",
+	"listen", "gallery", "graphic", "illustration", "related", "more", "read", "recommended",
+	"trending", "advertisement", "sponsored", "source", "sources", "pictured", "audio", "podcast",
+	"also", "see", "explore", "latest", "popular", "featured", "copyright", "file", "editor",
+	"editors", "update", "updated", "published", "posted", "share", "follow", "subscribe", "topics",
+	"tags", "filed", "opinion", "analysis", "live", "breaking", "exclusive", "newsletter", "media")
+
+// bylineWords may follow "By" in a byline besides names.
+var bylineWords = hashSet("and", "de", "van", "von", "der", "la", "le", "du", "da", "del", "di",
+	"in", "for", "of", "the", "at", "staff", "reporter", "reporters", "correspondent", "editor",
+	"writer", "writers", "contributor", "senior", "political", "chief", "news", "bin", "al", "el")
+
+// isBoilerplate reports whether a cleaned sentence is page furniture.
+func isBoilerplate(text string, toks []token, cased bool) bool {
+	if hasPhrase(toks, junkPhrases) || hasJunkMark(text) {
+		return true
+	}
+	if len(toks) == 0 {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(text)
+	quoted := isQuote(r) || hasQuote(text, false)
+	if len(toks) <= maxFurnitureWords && !quoted {
+		if actionVerbs[toks[0].hash] && hasAny(toks[1:], actionObjects) {
+			return true
+		}
+		if hasAny(toks, siteVoice) && hasAny(toks, pageWords) {
+			return true
+		}
+	}
+	return cased && (isByline(text) || isCredit(text))
+}
+
+func hasAny(toks []token, set map[uint64]bool) bool {
+	for _, t := range toks {
+		if set[t.hash] {
+			return true
+		}
+	}
+	return false
+}
+
+// furnitureLabel reports whether s opens with the label of a caption, a
+// credit or a link: up to three words and a colon, each word a furniture
+// label ("Photo:", "READ MORE:", "See also:"), an agency's capitals ("AP
+// Photo:") or a linking word ("Also in the news:"). "The message read:"
+// has a subject and is a sentence's lead-in. Two or more label words may
+// end in a comma instead ("Image caption, Firefighters …").
+func furnitureLabel(s string) bool {
+	i := strings.IndexAny(s, ":,")
+	if i <= 0 || i > 30 {
+		return false
+	}
+	words := strings.Fields(s[:i])
+	if len(words) == 0 || len(words) > 3 || s[i] == ',' && len(words) < 2 {
+		return false
+	}
+	labels := 0
+	for _, w := range words {
+		w = strings.Trim(w, ".,|-–—*[]()")
+		h := hashWord(strings.ToLower(w))
+		switch {
+		case furnitureLabels[h]:
+			labels++
+		case (labelLinks[h] || isAcronym(w)) && s[i] == ':':
+		default:
+			return false
+		}
+	}
+	return labels > 0 && (s[i] == ':' || labels == len(words))
+}
+
+// labelLinks may stand in a furniture label beside the label words.
+var labelLinks = hashSet("in", "the", "on", "this", "of", "news", "full", "story", "stories", "now", "our")
+
+// isByline reports whether a cased sentence is a byline: "By" and up to
+// eleven more words, each a capitalized name, a byline word ("staff",
+// "correspondent") or a separator.
+func isByline(s string) bool {
+	words := strings.Fields(s)
+	if len(words) < 2 || len(words) > 12 || !(words[0] == "By" || words[0] == "BY") {
+		return false
+	}
+	names := 0
+	for _, w := range words[1:] {
+		w = strings.Trim(w, ".,;|-–—:()")
+		if w == "" {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(w)
+		switch {
+		case unicode.IsUpper(r):
+			names++
+		case bylineWords[hashWord(strings.ToLower(w))]:
+		default:
+			return false
+		}
+	}
+	return names > 0
+}
+
+// isCredit reports whether a short cased sentence has no word in lower case:
+// a credit or a name line ("AP Photo/Evan Vucci.", "Getty Images/iStockphoto."),
+// never a sentence of a story.
+func isCredit(s string) bool {
+	words := 0
+	lower := false
+	fieldsFunc(s, func(w string) {
+		words++
+		r, _ := utf8.DecodeRuneInString(w)
+		if unicode.IsLower(r) {
+			lower = true
+		}
+	})
+	return words > 0 && words <= 6 && !lower
+}
