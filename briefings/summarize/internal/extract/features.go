@@ -54,8 +54,6 @@ const (
 	fSoftLeadSal // salience, for the first sentence only
 	fLeadIDF     // idf mean, for the first sentence only
 	fAfterSoft   // the second sentence, after a soft first one: the real lead
-	fKeywords    // share of the article's keywords (its top tf-idf words) in the sentence
-	fNovel       // share of the sentence's content words that the article has not used before
 	NumFeatures
 )
 
@@ -66,7 +64,6 @@ var FeatureNames = [NumFeatures]string{
 	"quoted", "quotestart", "question", "exclaim", "pronoun", "connective", "firstperson",
 	"attribution", "central", "shared", "leadsim", "caption", "colon", "contentfrac",
 	"logsents", "idfmean", "rare", "rarecount", "centralidf", "salience", "saliencemax", "softlead", "leadsalience", "leadidf", "aftersoft",
-	"keywords", "novel",
 }
 
 // Candidate is one sentence of an article, cleaned and described.
@@ -163,8 +160,7 @@ func describe(cands []Candidate, idf *IDF) {
 	ids := make(map[uint64]int32, 256)
 	var tf []float64
 	var sentFreq []int32
-	var lastSeen []int32  // the sentence a word was last counted in, +1
-	var firstSeen []int32 // the sentence a word was first counted in
+	var lastSeen []int32 // the sentence a word was last counted in, +1
 	for i := range cands {
 		c := &cands[i]
 		if c.Junk {
@@ -182,7 +178,6 @@ func describe(cands []Candidate, idf *IDF) {
 				tf = append(tf, 0)
 				sentFreq = append(sentFreq, 0)
 				lastSeen = append(lastSeen, 0)
-				firstSeen = append(firstSeen, int32(i))
 			}
 			t.id = id
 			tf[id]++
@@ -202,7 +197,6 @@ func describe(cands []Candidate, idf *IDF) {
 		docNormSq += v * v
 		docNormSqIDF += v * v * idfs[id] * idfs[id]
 	}
-	keyword := keywords(tf, idfs)
 	rareIDF := idfOf(idf.docs, rareDF)
 	maxIDF := idf.max()
 	lead, second := -1, -1
@@ -285,7 +279,7 @@ func describe(cands []Candidate, idf *IDF) {
 		// Centrality: cosine of the sentence's content words with the rest
 		// of the article's, plain and idf-weighted, and the share of its
 		// words used elsewhere.
-		var dot, ownSq, shared, dotIDF, ownSqIDF, keys, novel float64
+		var dot, ownSq, shared, dotIDF, ownSqIDF float64
 		restSq, restSqIDF := docNormSq, docNormSqIDF
 		for _, id := range touched {
 			v, d := own[id], tf[id]
@@ -299,12 +293,6 @@ func describe(cands []Candidate, idf *IDF) {
 			if sentFreq[id] > 1 {
 				shared++
 			}
-			if keyword[id] {
-				keys++
-			}
-			if firstSeen[id] == int32(i) {
-				novel++
-			}
 			own[id] = 0
 		}
 		if ownSq > 0 && restSq > 1e-9 {
@@ -315,9 +303,7 @@ func describe(cands []Candidate, idf *IDF) {
 		}
 		if len(touched) > 0 {
 			f[fShared] = shared / float64(len(touched))
-			f[fNovel] = novel / float64(len(touched))
 		}
-		f[fKeywords] = keys / numKeywords
 
 		// Specificity and salience of the content words.
 		nContent := 0
@@ -371,35 +357,6 @@ func describe(cands []Candidate, idf *IDF) {
 			f[fLeadSim] = cosine(c.toks, cands[other].toks, inSentence)
 		}
 	}
-}
-
-// numKeywords is how many of an article's words are its keywords.
-const numKeywords = 10
-
-// keywords marks the article's numKeywords content words of highest tf-idf
-// (ties to the earlier word), by word id.
-func keywords(tf, idfs []float64) []bool {
-	var top [numKeywords]int32
-	var weight [numKeywords]float64
-	n := 0
-	for id := range tf {
-		w := tf[id] * idfs[id]
-		if n == numKeywords && w <= weight[n-1] {
-			continue
-		}
-		k := min(n, numKeywords-1)
-		for k > 0 && weight[k-1] < w {
-			top[k], weight[k] = top[k-1], weight[k-1]
-			k--
-		}
-		top[k], weight[k] = int32(id), w
-		n = min(n+1, numKeywords)
-	}
-	is := make([]bool, len(tf))
-	for _, id := range top[:n] {
-		is[id] = true
-	}
-	return is
 }
 
 func positionFeature(pos int) int {

@@ -77,7 +77,7 @@ var chosen = func() hyper {
 func grid() []hyper {
 	var hs []hyper
 	for _, l := range []float64{1, 100} {
-		for _, drop := range [][]string{nil, lexical, documentKeywords} {
+		for _, drop := range [][]string{nil, lexical} {
 			for _, budget := range [][2]int{{50, 80}, {0, 1000}} {
 				for _, overlap := range []float64{0.4, 0.5} {
 					for _, soft := range []float64{0, 0.5} {
@@ -93,10 +93,6 @@ func grid() []hyper {
 	}
 	return hs
 }
-
-// documentKeywords are the features of a sentence's share of the article's
-// own vocabulary: its keywords, and words it brings in first.
-var documentKeywords = []string{"keywords", "novel"}
 
 // crossValidation holds, for each direction, the fitting side's labelled
 // sentences and the test side's candidates described with the fitting side's
