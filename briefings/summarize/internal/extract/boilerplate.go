@@ -126,23 +126,41 @@ func furnitureLabel(s string) bool {
 	if i <= 0 || i > 30 {
 		return false
 	}
-	words := strings.Fields(s[:i])
-	if len(words) == 0 || len(words) > 3 || s[i] == ',' && len(words) < 2 {
-		return false
-	}
-	labels := 0
-	for _, w := range words {
+	words, labels := 0, 0
+	ok := true
+	spaceFields(s[:i], func(w string) {
+		words++
 		w = strings.Trim(w, ".,|-–—*[]()")
-		h := hashWord(strings.ToLower(w))
+		h := hashFold(w)
 		switch {
 		case furnitureLabels[h]:
 			labels++
 		case (labelLinks[h] || isAcronym(w)) && s[i] == ':':
 		default:
-			return false
+			ok = false
 		}
+	})
+	if !ok || words == 0 || words > 3 || s[i] == ',' && words < 2 {
+		return false
 	}
-	return labels > 0 && (s[i] == ':' || labels == len(words))
+	return labels > 0 && (s[i] == ':' || labels == words)
+}
+
+// spaceFields calls f with each space-separated field of s.
+func spaceFields(s string, f func(string)) {
+	for s != "" {
+		s = strings.TrimLeft(s, " ")
+		if s == "" {
+			return
+		}
+		w := s
+		if j := strings.IndexByte(s, ' '); j >= 0 {
+			w, s = s[:j], s[j:]
+		} else {
+			s = ""
+		}
+		f(w)
+	}
 }
 
 // labelLinks may stand in a furniture label beside the label words.
@@ -152,26 +170,27 @@ var labelLinks = hashSet("in", "the", "on", "this", "of", "news", "full", "story
 // eleven more words, each a capitalized name, a byline word ("staff",
 // "correspondent") or a separator.
 func isByline(s string) bool {
-	words := strings.Fields(s)
-	if len(words) < 2 || len(words) > 12 || !(words[0] == "By" || words[0] == "BY") {
+	if !strings.HasPrefix(s, "By ") && !strings.HasPrefix(s, "BY ") {
 		return false
 	}
-	names := 0
-	for _, w := range words[1:] {
+	words, names := 0, 0
+	ok := true
+	spaceFields(s[3:], func(w string) {
+		words++
 		w = strings.Trim(w, ".,;|-–—:()")
 		if w == "" {
-			continue
+			return
 		}
 		r, _ := utf8.DecodeRuneInString(w)
 		switch {
 		case unicode.IsUpper(r):
 			names++
-		case bylineWords[hashWord(strings.ToLower(w))]:
+		case bylineWords[hashFold(w)]:
 		default:
-			return false
+			ok = false
 		}
-	}
-	return names > 0
+	})
+	return ok && words <= 11 && names > 0
 }
 
 // isCredit reports whether a short cased sentence has no word in lower case:
@@ -188,4 +207,21 @@ func isCredit(s string) bool {
 		}
 	})
 	return words > 0 && words <= 6 && !lower
+}
+
+// hashFold is hashWord of the lower-cased word, without building it.
+func hashFold(w string) uint64 {
+	h := uint64(fnvOffset)
+	for _, r := range w {
+		r = unicode.ToLower(r)
+		if r < utf8.RuneSelf {
+			h = (h ^ uint64(r)) * fnvPrime
+			continue
+		}
+		var buf [utf8.UTFMax]byte
+		for _, b := range buf[:utf8.EncodeRune(buf[:], r)] {
+			h = (h ^ uint64(b)) * fnvPrime
+		}
+	}
+	return h
 }

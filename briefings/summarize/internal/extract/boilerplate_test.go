@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -64,6 +65,14 @@ func TestBoilerplate(t *testing.T) {
 				t.Errorf("Prepare(%q): junk = %v, want %v (cleaned %q)", tt.line, c.Junk, tt.junk, c.Text)
 			}
 		})
+	}
+}
+
+func TestHashFold(t *testing.T) {
+	for _, w := range []string{"Photo", "READ", "Ångström", "by", ""} {
+		if got, want := hashFold(w), hashWord(strings.ToLower(w)); got != want {
+			t.Errorf("hashFold(%q) = %x, want hashWord of its lower case %x", w, got, want)
+		}
 	}
 }
 
