@@ -278,7 +278,7 @@ func removeVideoPrompts(s string) string {
 	return removeFold(removeFold(s, "scroll down for videos"), "scroll down for video")
 }
 
-// removeFold removes every occurrence of phrase that starts a word, matched
+// removeFold removes every occurrence of phrase that is whole words, matched
 // case-blind, with the dots after it.
 func removeFold(s, phrase string) string {
 	for from := 0; from < len(s); {
@@ -287,11 +287,11 @@ func removeFold(s, phrase string) string {
 			return s
 		}
 		i += from
-		if i > 0 && isWordByte(s[i-1]) {
-			from = i + 1
-			continue
-		}
 		j := i + len(phrase)
+		if i > 0 && isWordByte(s[i-1]) || j < len(s) && isWordByte(s[j]) {
+			from = i + 1
+			continue // inside a longer word: "video00"
+		}
 		for j < len(s) && (s[j] == ' ' || s[j] == '.') {
 			j++
 		}
