@@ -31,8 +31,8 @@ func TestFitLogisticLeavesOutDroppedFeatures(t *testing.T) {
 		var x [nf]float64
 		x[0] = 1
 		x[1] = float64(i%2)*2 - 1 + 0.3*math.Sin(float64(i)) // predictive, used
-		x[2] = x[1]                                           // as predictive, dropped
-		x[3] = math.Cos(float64(i))                           // noise
+		x[2] = x[1]                                          // as predictive, dropped
+		x[3] = math.Cos(float64(i))                          // noise
 		xs = append(xs, x)
 		ys = append(ys, float64(i%2))
 	}
