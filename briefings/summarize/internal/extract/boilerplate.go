@@ -96,19 +96,19 @@ func isBoilerplate(text string, toks []token, cased bool) bool {
 	r, _ := utf8.DecodeRuneInString(text)
 	quoted := isQuote(r) || hasQuote(text, false)
 	if len(toks) <= maxFurnitureWords && !quoted {
-		if actionVerbs[toks[0].hash] && hasAny(toks[1:], actionObjects) {
+		if toks[0].class&classAction != 0 && hasClass(toks[1:], classActionObject) {
 			return true
 		}
-		if hasAny(toks, siteVoice) && hasAny(toks, pageWords) {
+		if hasClass(toks, classSiteVoice) && hasClass(toks, classPageWord) {
 			return true
 		}
 	}
 	return cased && (isByline(text) || isCredit(text))
 }
 
-func hasAny(toks []token, set map[uint64]bool) bool {
+func hasClass(toks []token, class uint16) bool {
 	for _, t := range toks {
-		if set[t.hash] {
+		if t.class&class != 0 {
 			return true
 		}
 	}
@@ -197,6 +197,9 @@ func isByline(s string) bool {
 // a credit or a name line ("AP Photo/Evan Vucci.", "Getty Images/iStockphoto."),
 // never a sentence of a story.
 func isCredit(s string) bool {
+	if strings.Count(s, " ") > 12 {
+		return false // far longer than six words: no credit
+	}
 	words := 0
 	lower := false
 	fieldsFunc(s, func(w string) {
