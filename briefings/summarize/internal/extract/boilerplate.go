@@ -27,48 +27,67 @@ import (
 // of words (by hash), so "e-mail" is "e mail".
 var junkPhrases = phraseTable(
 	"click here", "tap here", "e mail to a friend", "email to a friend", "all rights reserved",
-	"follow us", "read more", "http", "https", "www", "getty images", "share this", "scroll down",
-	"watch the video", "last updated", "daily mail reporter", "associated press contributed",
-	"contributed to this report", "additional reporting by", "reporting by", "editing by",
+	"read more", "http", "https", "www", "getty images", "scroll down", "watch the video",
+	"daily mail reporter", "associated press contributed", "contributed to this report",
 	"this story has been", "this article has been", "this article was originally",
-	"originally published", "terms of use", "terms of service", "privacy policy", "cookie policy",
-	"cookie settings", "pic twitter com", "sign up for", "enable javascript",
+	"terms of use", "terms of service", "privacy policy", "cookie policy", "cookie settings",
+	"pic twitter com", "enable javascript",
+)
+
+// openingPhrases mark boilerplate when a sentence opens with them: "The
+// entry-level model was last updated in July" is a story's sentence.
+var openingPhrases = phraseTable(
+	"last updated", "reporting by", "editing by", "additional reporting", "writing by",
+	"originally published",
 )
 
 // junkMarks are boilerplate marks with punctuation in them, matched as text.
 var junkMarks = []string{"©", "published:", "updated:", "PUBLISHED:", "UPDATED:", "follow @", "Follow @"}
 
-// maxFurnitureWords is the longest sentence the shapes of calls to action and
-// of the site's voice are looked for in: furniture is short, and a longer
-// sentence with "you" and "app" in it is more likely the story's.
-const maxFurnitureWords = 30
+// maxFurnitureWords is the longest sentence a call to action is looked for
+// in, and maxSiteVoiceWords the longest for the site's voice: furniture is
+// short, and a longer sentence with "you" and "subscribe" in it is more
+// likely a story about subscriptions.
+const (
+	maxFurnitureWords = 30
+	maxSiteVoiceWords = 20
+)
 
 // actionVerbs open a call to action.
 var actionVerbs = hashSet("click", "tap", "sign", "subscribe", "follow", "share", "read", "watch",
 	"listen", "download", "join", "register", "log", "enter", "see", "support", "donate",
 	"continue", "learn", "find", "discover", "explore", "visit", "check", "get",
-	"try", "bookmark", "comment", "send", "tell", "view")
+	"bookmark", "comment", "send", "tell", "view")
 
-// actionObjects are what a call to action points at: the reader, the page,
-// its channels.
-var actionObjects = hashSet("you", "your", "our", "us", "here", "below", "above", "newsletter",
+// actionObjects are what a call to action points at: the page, its channels,
+// the site ("us", "our"). "You" and "your" are not among them: a how-to
+// article's advice ("Try listening to your body") is the story.
+var actionObjects = hashSet("our", "us", "here", "below", "above", "newsletter",
 	"newsletters", "app", "apps", "link", "links", "podcast", "podcasts", "video", "videos",
 	"gallery", "story", "stories", "updates", "latest", "email", "inbox", "free", "today",
 	"facebook", "twitter", "instagram", "youtube", "whatsapp", "telegram", "tiktok", "linkedin",
-	"rss", "more", "full", "article", "coverage", "alerts", "notifications", "now", "page",
+	"rss", "more", "full", "article", "coverage", "alerts", "notifications", "page",
 	"site", "website", "comments", "thoughts", "subscription", "account", "offer", "trial",
 	"access", "unlimited")
 
-// siteVoice is the page speaking to the reader or of itself.
-var siteVoice = hashSet("you", "your", "our", "us", "we", "yours")
+// siteVoice is the page speaking to the reader or of itself; siteWe only of
+// itself.
+var (
+	siteVoice = hashSet("you", "your", "our", "us", "we", "yours")
+	siteWe    = hashSet("our", "us", "we")
+)
 
-// pageWords are the page's own business: a sentence in the site's voice with
-// one of them is about the page, not the story.
-var pageWords = hashSet("newsletter", "newsletters", "subscribe", "subscribed", "subscribing",
-	"subscriber", "subscription", "unsubscribe", "inbox", "cookie", "cookies", "consent",
-	"advertisement", "sponsored", "app", "browser", "javascript", "notifications", "alerts",
-	"podcast", "premium", "paywall", "login", "signing", "preferences", "bookmark", "personalise",
-	"personalize", "personalised", "personalized")
+// pageWords are the page's own business: a short sentence in the site's
+// voice with one of them is about the page, not the story. productWords are
+// that only when the site speaks of itself ("our app"), since "you have an
+// app" or "your browser" may be a story's.
+var (
+	pageWords = hashSet("newsletter", "newsletters", "subscribe", "subscribed", "subscribing",
+		"unsubscribe", "inbox", "cookie", "cookies", "consent", "javascript", "paywall", "login")
+	productWords = hashSet("app", "browser", "notifications", "alerts", "podcast", "premium",
+		"sponsored", "advertisement", "preferences", "bookmark", "personalise", "personalize",
+		"personalised", "personalized", "subscription", "subscriber", "subscribers", "signing")
+)
 
 // furnitureLabels are the labels of a caption, a credit or a link, before a
 // colon: "Photo: …", "Related: …", "Read more: …".
@@ -87,7 +106,7 @@ var bylineWords = hashSet("and", "de", "van", "von", "der", "la", "le", "du", "d
 
 // isBoilerplate reports whether a cleaned sentence is page furniture.
 func isBoilerplate(text string, toks []token, cased bool) bool {
-	if hasPhrase(toks, junkPhrases) || hasJunkMark(text) {
+	if hasPhrase(toks, junkPhrases) || opensWith(toks, openingPhrases) || hasJunkMark(text) {
 		return true
 	}
 	if len(toks) == 0 {
@@ -99,11 +118,32 @@ func isBoilerplate(text string, toks []token, cased bool) bool {
 		if toks[0].class&classAction != 0 && hasClass(toks[1:], classActionObject) {
 			return true
 		}
-		if hasClass(toks, classSiteVoice) && hasClass(toks, classPageWord) {
+		if len(toks) <= maxSiteVoiceWords && (hasClass(toks, classSiteVoice) && hasClass(toks, classPageWord) ||
+			hasClass(toks, classSiteWe) && hasClass(toks, classProductWord)) {
 			return true
 		}
 	}
 	return cased && (isByline(text) || isCredit(text))
+}
+
+// opensWith reports whether toks start with one of the phrases.
+func opensWith(toks []token, table map[uint64][][]uint64) bool {
+	if len(toks) == 0 {
+		return false
+	}
+phrases:
+	for _, p := range table[toks[0].hash] {
+		if len(p) > len(toks) {
+			continue
+		}
+		for k := 1; k < len(p); k++ {
+			if toks[k].hash != p[k] {
+				continue phrases
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func hasClass(toks []token, class uint16) bool {

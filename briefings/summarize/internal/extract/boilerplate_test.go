@@ -30,7 +30,7 @@ func TestBoilerplate(t *testing.T) {
 		{"You can unsubscribe at any time.", true},
 		{"Thank you for subscribing!", true},
 		{"Please enable JavaScript to view the comments.", true},
-		{"Your browser does not support the video tag.", true},
+		{"Your browser does not support JavaScript, which this player needs.", true},
 		// Labels, credits and bylines.
 		{"Photo: Firefighters battle the blaze near Malibu on Tuesday.", true},
 		{"Related: How the Fed decides on interest rates.", true},
@@ -57,6 +57,12 @@ func TestBoilerplate(t *testing.T) {
 		{"Follow-up tests showed the water was safe to drink.", false},
 		{"Police said they were following several lines of inquiry.", false},
 		{"Watchdogs say the new rules do not go far enough.", false},
+		// Story sentences of real pages that earlier forms of the rules dropped.
+		{"In case you are living in Delhi, chances are you have an app or two to find out the air quality in your area.", false},
+		{"Try listening to your body to recognize when hunger tapers off.", false},
+		{"The entry-level 13-inch MacBook Pro was last updated in July, while higher-end models were refreshed in May.", false},
+		{"Wall Street analysts are trying to assess how many streaming services consumers will sign up for.", false},
+		{"(Watergate, remember, took more than two years to unfold.)", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {

@@ -232,8 +232,13 @@ func dropTrailingAttribution(s string) string {
 }
 
 // dropParentheticals removes every "( ... )" aside but an acronym, which
-// is how the rest of the story names something: "(ASEAN)".
+// is how the rest of the story names something: "(ASEAN)". A sentence that
+// is one aside ("(Watergate, remember, took two years.)") is the story's,
+// and keeps its words.
 func dropParentheticals(s string) string {
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") && strings.IndexByte(s[1:], ')') == len(s)-2 {
+		s = s[1 : len(s)-1]
+	}
 	for from := 0; ; {
 		i := strings.IndexByte(s[from:], '(')
 		if i < 0 {

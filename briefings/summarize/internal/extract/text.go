@@ -31,6 +31,8 @@ const (
 	classActionObject // what a call to action points at ("newsletter", "here")
 	classSiteVoice    // the page speaking ("we", "our", "you")
 	classPageWord     // the page's own business ("cookies", "subscribe")
+	classSiteWe       // the site speaking of itself ("we", "our")
+	classProductWord  // the site's products ("app", "podcast")
 )
 
 // wordClasses maps a word's hash to its class bits.
@@ -43,7 +45,7 @@ var wordClasses = func() map[uint64]uint16 {
 		{stopWords, classStop}, {dateWords, classDate}, {pronounStarts, classPronoun},
 		{connectiveStarts, classConnective}, {attributionWords, classAttribution}, {firstPerson, classFirstPerson},
 		{actionVerbs, classAction}, {actionObjects, classActionObject}, {siteVoice, classSiteVoice},
-		{pageWords, classPageWord},
+		{pageWords, classPageWord}, {siteWe, classSiteWe}, {productWords, classProductWord},
 	} {
 		for h := range set.words {
 			m[h] |= set.class
