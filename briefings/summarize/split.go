@@ -10,9 +10,10 @@ import (
 type Sentence struct {
 	Text      string // as it appears in the article, trimmed
 	Paragraph int    // index of the paragraph (block of lines) it came from
-	// Heading is true for a line that stands alone without end punctuation:
-	// a headline, a section heading, a caption or a "Read more" line. It is
-	// never a sentence of a summary.
+	// Heading is true for a line that stands alone without end punctuation
+	// (a headline, a section heading, a caption or a "Read more" line) and,
+	// in text of several paragraphs, for a paragraph's last words without
+	// it. It is never a sentence of a summary.
 	Heading bool
 }
 
