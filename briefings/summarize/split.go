@@ -10,14 +10,17 @@ import (
 type Sentence struct {
 	Text      string // as it appears in the article, trimmed
 	Paragraph int    // index of the paragraph (block of lines) it came from
-	// Heading is true for a line that stands alone without end punctuation:
-	// a headline, a section heading, a caption or a "Read more" line. It is
-	// never a sentence of a summary.
+	// Heading is true for a line that stands alone without end punctuation
+	// (a headline, a section heading, a caption or a "Read more" line) and,
+	// in text of several paragraphs, for a paragraph's last words without
+	// it. It is never a sentence of a summary.
 	Heading bool
 }
 
 // SplitSentences splits plain text into sentences. Blank lines and lines that
-// end without punctuation (headings) are hard boundaries; a line that wraps in
+// end without punctuation (headings) are hard boundaries; in text of several
+// paragraphs, a paragraph's last words without end punctuation are a heading
+// too (a long caption, a cut line); a line that wraps in
 // the middle of a sentence is joined to the next. Within a paragraph a
 // sentence ends at ".", "!", "?" or an ellipsis (with any closing quotes or
 // brackets after it) followed by a capital, a digit or an opening quote, except
@@ -27,13 +30,18 @@ type Sentence struct {
 // without punctuation runs into the next sentence ("... a colleague The cost").
 func SplitSentences(text string) []Sentence {
 	var out []Sentence
-	for i, p := range paragraphs(text) {
-		if p.heading {
-			out = append(out, Sentence{Text: p.text, Paragraph: i, Heading: true})
-			continue
-		}
+	paras := paragraphs(text)
+	for i, p := range paras {
+		start := len(out)
 		for _, s := range splitParagraph(p.text, nil) {
 			out = append(out, Sentence{Text: s, Paragraph: i})
+		}
+		if len(out) > start && (p.heading || len(paras) > 1 && !endsSentence(p.text)) {
+			// A heading, or a paragraph of page text that stops without
+			// end punctuation: its last words are a heading, a caption, a
+			// credit or a cut line, not a sentence. Whole sentences before
+			// them ("The storm moved north. Forecasters expect") stay.
+			out[len(out)-1].Heading = true
 		}
 	}
 	return out

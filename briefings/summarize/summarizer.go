@@ -17,15 +17,6 @@ import (
 	"github.com/newsbot/newsbot/briefings/summarize/internal/extract"
 )
 
-// softLeadMargin is how far, in log-odds, an opening sentence that names no
-// one and no number or date is demoted below the next two when one of them
-// does: a scene-setter ("The world is watching closely as tensions rise")
-// before the news. The learned scorer cannot see capitals (its training text
-// is lower-case), so this one cased rule is set by hand; it is small enough
-// to move only near-ties, and costs 0.2% ROUGE-1 on the dev set, where Daily
-// Mail openings without names are often the news itself.
-const softLeadMargin = 0.5
-
 // MaxSentences is the most sentences a summary has.
 const MaxSentences = 3
 
@@ -92,7 +83,7 @@ func (e *Extractive) summarize(a briefings.Article) []string {
 	}
 	cands := extract.Prepare(texts, true, e.words)
 	e.model.Score(cands)
-	extract.DemoteSoftLead(cands, softLeadMargin)
+	extract.DemoteSoftLead(cands, extract.SoftLeadMargin)
 	picked := extract.Select(cands, e.params)
 	if len(picked) == 0 {
 		return nil

@@ -16,10 +16,13 @@ type Cleaned struct {
 }
 
 // datelines open wire and network stories: "LONDON, England (CNN) -- ",
-// "(CNN)", "WASHINGTON (Reuters) - ", "PARIS — ". The first form is matched
-// case-blind, the last only in capitals so an ordinary opening clause is kept.
+// "(CNN)", "WASHINGTON (Reuters) - ", "PARIS — ". The known agencies are
+// matched case-blind with or without a dash; any other short parenthetical
+// after a place is a dateline when a dash follows ("NEW YORK (Mental Floss)
+// -- "); a bare place only in capitals, so an ordinary opening clause is kept.
 var (
 	datelineAgency = regexp.MustCompile(`^(?i:[\p{L}.,' /-]{0,60}?\((?:cnn|ap|reuters|afp|upi|ew\.com|cnn student news|mashable|cnnmoney|ccn|the conversation|bloomberg|xinhua|dpa|ians|pti)\)\s*(?:--|—|–|-|:)?\s*)`)
+	datelineWire   = regexp.MustCompile(`^(?i:[\p{L}.,' /-]{0,60}?\([\p{L}.&' ]{2,30}\)\s*(?:--|—|–|-)\s*)`)
 	datelineCaps   = regexp.MustCompile(`^\p{Lu}[\p{Lu} .,'/]{2,40}(?:,\s*\p{Lu}[\p{L}.]+(?:\s\d{1,2})?)?\s*(?:--|—|–)\s+`)
 	bylineLead     = regexp.MustCompile(`^(?i:by\s.{0,80}?(?:published|last updated):?.{0,60}?\d{4}\s*\.?\s*(?:\|\s*\.?\s*updated:?.{0,60}?\d{4}\s*\.?\s*)?)`)
 )
@@ -35,20 +38,6 @@ var photoWords = map[string]bool{
 	"background": true, "both": true, "also": true, "here": true, "pic": true, "clockwise": true,
 	"l": true, "r": true, "c": true,
 }
-
-// junkPhrases mark boilerplate: navigation, sharing, credits, bylines. Each
-// is matched as a run of words (by hash), so "e-mail" is "e mail".
-var junkPhrases = phraseTable(
-	"click here", "e mail to a friend", "email to a friend", "all rights reserved", "copyright",
-	"sign up for", "subscribe to", "follow us", "read more", "http", "https", "www",
-	"getty images", "share this", "scroll down", "watch the video", "last updated",
-	"daily mail reporter", "associated press contributed", "contributed to this report",
-	"this story has been", "this article has been", "newsletter", "terms of use",
-	"privacy policy", "cookie policy", "advertisement", "pic twitter com",
-)
-
-// junkMarks are boilerplate marks with punctuation in them, matched as text.
-var junkMarks = []string{"©", "published:", "updated:", "PUBLISHED:", "UPDATED:", "follow @", "Follow @"}
 
 // phraseTable indexes phrases by the hash of their first word.
 func phraseTable(phrases ...string) map[uint64][][]uint64 {
@@ -99,9 +88,14 @@ func Clean(s string, first, cased bool) Cleaned {
 		}
 		if m := datelineAgency.FindStringIndex(s); m != nil {
 			s = s[m[1]:]
+		} else if m := datelineWire.FindStringIndex(s); m != nil {
+			s = s[m[1]:]
 		} else if m := datelineCaps.FindStringIndex(s); m != nil {
 			s = s[m[1]:]
 		}
+	}
+	if furnitureLabel(s) {
+		return Cleaned{Text: s, Junk: true}
 	}
 	s = removeVideoPrompts(s)
 	s = strings.TrimLeft(s, " .…")
@@ -116,9 +110,6 @@ func Clean(s string, first, cased bool) Cleaned {
 	c.Junk = len(s) < 12 || hasJunkMark(s)
 	return c
 }
-
-// isJunkWords reports whether a sentence's words mark it as boilerplate.
-func isJunkWords(toks []token) bool { return hasPhrase(toks, junkPhrases) }
 
 // leadAdverbials open a sentence by linking it to the one before; a summary
 // reads as well without them.
@@ -241,8 +232,13 @@ func dropTrailingAttribution(s string) string {
 }
 
 // dropParentheticals removes every "( ... )" aside but an acronym, which
-// is how the rest of the story names something: "(ASEAN)".
+// is how the rest of the story names something: "(ASEAN)". A sentence that
+// is one aside ("(Watergate, remember, took two years.)") is the story's,
+// and keeps its words.
 func dropParentheticals(s string) string {
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") && strings.IndexByte(s[1:], ')') == len(s)-2 {
+		s = s[1 : len(s)-1]
+	}
 	for from := 0; ; {
 		i := strings.IndexByte(s[from:], '(')
 		if i < 0 {
@@ -287,7 +283,7 @@ func removeVideoPrompts(s string) string {
 	return removeFold(removeFold(s, "scroll down for videos"), "scroll down for video")
 }
 
-// removeFold removes every occurrence of phrase that starts a word, matched
+// removeFold removes every occurrence of phrase that is whole words, matched
 // case-blind, with the dots after it.
 func removeFold(s, phrase string) string {
 	for from := 0; from < len(s); {
@@ -296,11 +292,11 @@ func removeFold(s, phrase string) string {
 			return s
 		}
 		i += from
-		if i > 0 && isWordByte(s[i-1]) {
-			from = i + 1
-			continue
-		}
 		j := i + len(phrase)
+		if i > 0 && isWordByte(s[i-1]) || j < len(s) && isWordByte(s[j]) {
+			from = i + 1
+			continue // inside a longer word: "video00"
+		}
 		for j < len(s) && (s[j] == ' ' || s[j] == '.') {
 			j++
 		}

@@ -74,9 +74,10 @@ type Candidate struct {
 	Junk     bool
 	Features [NumFeatures]float64
 	Score    float64
-	// Specific is set, in cased text only, for a sentence that names a time,
-	// a number or someone: a digit, a day or month, or two capitalized
-	// words in a row after the first word ("Marco Rubio").
+	// Specific is set for a sentence that names a time, a number or
+	// someone: a digit, a day or month, or, in cased text, two capitalized
+	// words in a row after the first word ("Marco Rubio"); in lower-case
+	// text, a rare word stands for the name.
 	Specific bool
 	toks     []token
 }
@@ -110,7 +111,7 @@ func Prepare(sentences []string, cased bool, idf *IDF) []Candidate {
 		toks = appendTokens(toks, cl.Text)
 		c.toks = toks[start:len(toks):len(toks)]
 		c.Words = countFields(cl.Text)
-		if c.Words < 4 || len(c.toks) < 4 || isJunkWords(c.toks) {
+		if c.Words < 4 || len(c.toks) < 4 || isBoilerplate(cl.Text, c.toks, cased) {
 			c.Junk = true
 		}
 		if !c.Junk {
@@ -121,6 +122,12 @@ func Prepare(sentences []string, cased bool, idf *IDF) []Candidate {
 		}
 	}
 	describe(cands, idf)
+	if !cased {
+		for i := range cands {
+			f := &cands[i].Features
+			cands[i].Specific = f[fDigit] > 0 || f[fDate] > 0 || f[fRare] > 0
+		}
+	}
 	return cands
 }
 

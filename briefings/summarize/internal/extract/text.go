@@ -13,31 +13,39 @@ import (
 // lower-cased letters and digits, so comparing words allocates nothing.
 type token struct {
 	hash  uint64
-	id    int32 // the content word's index in its article (describe); -1 for a stop word
-	class uint8 // wordClass bits
-	stop  bool  // a function word ("the", "said")
-	digit bool  // contains a digit
+	id    int32  // the content word's index in its article (describe); -1 for a stop word
+	class uint16 // wordClass bits
+	stop  bool   // a function word ("the", "said")
+	digit bool   // contains a digit
 }
 
 // Word classes, looked up once per token.
 const (
-	classStop uint8 = 1 << iota
+	classStop uint16 = 1 << iota
 	classDate
 	classPronoun
 	classConnective
 	classAttribution
 	classFirstPerson
+	classAction       // opens a call to action ("sign", "follow")
+	classActionObject // what a call to action points at ("newsletter", "here")
+	classSiteVoice    // the page speaking ("we", "our", "you")
+	classPageWord     // the page's own business ("cookies", "subscribe")
+	classSiteWe       // the site speaking of itself ("we", "our")
+	classProductWord  // the site's products ("app", "podcast")
 )
 
 // wordClasses maps a word's hash to its class bits.
-var wordClasses = func() map[uint64]uint8 {
-	m := map[uint64]uint8{}
+var wordClasses = func() map[uint64]uint16 {
+	m := map[uint64]uint16{}
 	for _, set := range []struct {
 		words map[uint64]bool
-		class uint8
+		class uint16
 	}{
 		{stopWords, classStop}, {dateWords, classDate}, {pronounStarts, classPronoun},
 		{connectiveStarts, classConnective}, {attributionWords, classAttribution}, {firstPerson, classFirstPerson},
+		{actionVerbs, classAction}, {actionObjects, classActionObject}, {siteVoice, classSiteVoice},
+		{pageWords, classPageWord}, {siteWe, classSiteWe}, {productWords, classProductWord},
 	} {
 		for h := range set.words {
 			m[h] |= set.class

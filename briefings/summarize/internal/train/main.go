@@ -7,9 +7,14 @@
 // oracle summary (the sentences that, added one at a time, most raise
 // ROUGE-1 + ROUGE-2 against the highlights), and a logistic regression on the
 // case-blind features of package extract is fitted by Newton's method with an
-// L2 penalty. One article in ten is held out: the trainer reports ROUGE of
-// the learned summarizer against Lead-3 on it, and optionally on an
-// evaluation set given with -eval (reported only, never used to fit).
+// L2 penalty.
+//
+// The gain must hold on other outlets' writing, so the trainer validates
+// across outlets: it fits on CNN's own datelined stories and tests on the
+// rest of the file (partner outlets and undated features), and the reverse,
+// with word tables built from the fitting side only, and prints that table.
+// -search tries the hyper-parameter grid that way and prints every row; the
+// defaults are the grid's choice. The evaluation sets are never read.
 package main
 
 import (
@@ -23,13 +28,11 @@ import (
 	"go/format"
 	"io"
 	"log"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/newsbot/newsbot/briefings/summarize/internal/extract"
-	"github.com/newsbot/newsbot/briefings/summarize/rouge"
 )
 
 type article struct {
@@ -37,75 +40,80 @@ type article struct {
 	Reference []string `json:"reference"`
 }
 
+// ownOutlet tells CNN's own stories, which open with the "(cnn)" dateline,
+// from the rest of the training file: stories CNN ran from partner outlets
+// ("(mental floss)", "(oprah.com)", "(reuters)", "(wired)", ...) and undated
+// features, which are written in other house styles.
+func ownOutlet(a article) bool {
+	first := a.Lines[0]
+	return strings.Contains(first[:min(len(first), 120)], "(cnn)")
+}
+
 func main() {
 	data := flag.String("data", "../../../shared/eval/train.jsonl.gz", "training set (gzipped JSON lines)")
 	out := flag.String("out", "internal/extract/weights.go", "Go file to write")
-	lambda := flag.Float64("l2", 1.0, "L2 penalty")
-	holdout := flag.Int("holdout", 10, "hold out one article in this many")
+	search := flag.Bool("search", false, "print the cross-outlet validation of the hyper-parameter grid and write nothing")
 	flag.Parse()
-	if err := run(*data, *out, *lambda, *holdout); err != nil {
+	if err := run(*data, *out, *search); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(dataPath, outPath string, lambda float64, holdout int) error {
+func run(dataPath, outPath string, search bool) error {
 	arts, err := readTrain(dataPath)
 	if err != nil {
 		return err
 	}
-	var fit, held []article
-	for i, a := range arts {
-		if holdout > 0 && i%holdout == holdout-1 {
-			held = append(held, a)
+	var own, other []article
+	for _, a := range arts {
+		if ownOutlet(a) {
+			own = append(own, a)
 		} else {
-			fit = append(fit, a)
+			other = append(other, a)
 		}
 	}
-	log.Printf("train: %d articles to fit, %d held out", len(fit), len(held))
-
-	// The word table used for the features of an article is built from the
-	// other half of the articles: a word's salience, learned from an
-	// article's own highlights, would otherwise leak its label.
-	var halves [2][]article
-	for i, a := range fit {
-		halves[i%2] = append(halves[i%2], a)
-	}
-	var crossIDF [2]*extract.IDF
-	for h := range halves {
-		t, _, err := wordTable(halves[1-h])
-		if err != nil {
-			return err
-		}
-		crossIDF[h] = t
-	}
-	idf, idfBytes, err := wordTable(fit)
-	if err != nil {
-		return err
-	}
-	log.Printf("train: word table of %d bytes", len(idfBytes))
-
-	stemmer := newCachedStemmer()
-	var xs [][extract.NumFeatures]float64
-	var ys []float64
-	for i, a := range fit {
-		cands := extract.Prepare(a.Lines, false, crossIDF[i%2])
-		labels := oracleLabels(cands, a.Reference, stemmer)
-		for i := range cands {
-			if cands[i].Junk {
-				continue
+	log.Printf("train: %d articles: %d CNN, %d from other outlets or undated", len(arts), len(own), len(other))
+	st := newCachedStemmer()
+	cv := newCrossValidation([2]group{{"CNN", own}, {"other", other}}, st)
+	if search {
+		var best hyper
+		bestScore := -1.0
+		for _, h := range grid() {
+			t, err := cv.table(h)
+			if err != nil {
+				return err
 			}
-			xs = append(xs, cands[i].Features)
-			ys = append(ys, labels[i])
+			fmt.Printf("%s\n%s\n", h, t)
+			if s := t.worst(); s > bestScore {
+				best, bestScore = h, s
+			}
 		}
+		fmt.Printf("best by the worse direction's mean R-1 and R-Lsum ratio (%.4f): %s\n", bestScore, best)
+		return nil
 	}
-	log.Printf("train: %d sentences", len(xs))
-	w, err := fitLogistic(xs, ys, lambda)
+	h := chosen
+	t, err := cv.table(h)
 	if err != nil {
 		return err
 	}
-	model := extract.Model{Weights: w}
-	report("held out", held, model, idf, extract.DefaultParams)
-	src, err := render(model, len(fit), lambda)
+	fmt.Printf("cross-outlet validation, %s\n%s\n", h, t)
+
+	// The shipped model is fitted on every training article.
+	all := group{"all", arts}
+	set, err := featurize(all.arts, st)
+	if err != nil {
+		return err
+	}
+	w, err := fitLogistic(set.xs, set.ys, h.lambda, h.use)
+	if err != nil {
+		return err
+	}
+	_, idfBytes, err := wordTable(arts)
+	if err != nil {
+		return err
+	}
+	log.Printf("train: %d sentences; word table of %d bytes", len(set.xs), len(idfBytes))
+	src, err := render(extract.Model{Weights: w}, len(arts), h)
 	if err != nil {
 		return err
 	}
@@ -114,6 +122,49 @@ func run(dataPath, outPath string, lambda float64, holdout int) error {
 	}
 	return os.WriteFile(outPath, src, 0o644)
 }
+
+// labelled are the features and oracle labels of a set's sentences.
+type labelled struct {
+	xs [][nf]float64
+	ys []float64
+}
+
+// featurize describes every sentence of arts with word tables that never saw
+// the article: those of one half are built from the other half, since a
+// word's salience, learned from an article's own highlights, would leak its
+// label.
+func featurize(arts []article, st *cachedStemmer) (labelled, error) {
+	var halves [2][]article
+	for i, a := range arts {
+		halves[i%2] = append(halves[i%2], a)
+	}
+	var tables [2]*extract.IDF
+	for h := range halves {
+		t, _, err := wordTable(halves[1-h])
+		if err != nil {
+			return labelled{}, err
+		}
+		tables[h] = t
+	}
+	var set labelled
+	for i, a := range arts {
+		cands := extract.Prepare(a.Lines, false, tables[i%2])
+		labels := oracleLabels(cands, a.Reference, st)
+		for k := range cands {
+			if cands[k].Junk {
+				continue
+			}
+			set.xs = append(set.xs, cands[k].Features)
+			set.ys = append(set.ys, labels[k])
+		}
+	}
+	return set, nil
+}
+
+// minDF is the fewest training articles a word must appear in to get its own
+// entry in the idf table; rarer words share the idf of a word seen once,
+// which keeps the table small.
+const minDF = 3
 
 // wordTable counts, for each word, the articles that have it and those whose
 // highlights have it too.
@@ -164,275 +215,13 @@ func readTrain(path string) ([]article, error) {
 	return arts, nil
 }
 
-// cachedStemmer tokenizes for ROUGE into word ids, remembering stems: the
-// oracle scores millions of tokens drawn from a small vocabulary.
-type cachedStemmer struct {
-	plain rouge.Scorer
-	ids   map[string]uint32
-}
-
-func newCachedStemmer() *cachedStemmer {
-	return &cachedStemmer{plain: rouge.New(false), ids: map[string]uint32{}}
-}
-
-func (c *cachedStemmer) tokens(s string) []uint32 {
-	toks := c.plain.Tokens(s)
-	out := make([]uint32, len(toks))
-	for i, t := range toks {
-		id, ok := c.ids[t]
-		if !ok {
-			st := t
-			if len(t) > 3 {
-				st = rouge.Stem(t)
-			}
-			if id, ok = c.ids["\x00"+st]; !ok {
-				id = uint32(len(c.ids))
-				c.ids["\x00"+st] = id
-			}
-			c.ids[t] = id
-		}
-		out[i] = id
-	}
-	return out
-}
-
-// oracleLabels marks the greedy oracle summary: up to three sentences, each
-// the one that most raises ROUGE-1 + ROUGE-2 F1 of the summary so far, while
-// it still rises.
-func oracleLabels(cands []extract.Candidate, reference []string, st *cachedStemmer) []float64 {
-	labels := make([]float64, len(cands))
-	var ref []uint32
-	for _, r := range reference {
-		ref = append(ref, st.tokens(r)...)
-	}
-	ref1, ref2 := counts(ref, 1), counts(ref, 2)
-	toks := make([][]uint32, len(cands))
-	for i, c := range cands {
-		if !c.Junk {
-			toks[i] = st.tokens(c.Text)
-		}
-	}
-	var summary []uint32
-	best := 0.0
-	for range 3 {
-		pick := -1
-		for i := range cands {
-			if cands[i].Junk || labels[i] == 1 {
-				continue
-			}
-			s := append(append([]uint32(nil), summary...), toks[i]...)
-			v := f1(counts(s, 1), ref1, len(s), len(ref)) + f1(counts(s, 2), ref2, len(s)-1, len(ref)-1)
-			if v > best {
-				best, pick = v, i
-			}
-		}
-		if pick < 0 {
-			break
-		}
-		labels[pick] = 1
-		summary = append(summary, toks[pick]...)
-	}
-	return labels
-}
-
-func counts(toks []uint32, n int) map[uint64]int {
-	m := make(map[uint64]int, len(toks))
-	for i := 0; i+n <= len(toks); i++ {
-		k := uint64(toks[i])
-		if n == 2 {
-			k = k<<32 | uint64(toks[i+1])
-		}
-		m[k]++
-	}
-	return m
-}
-
-func f1(cand, ref map[uint64]int, nc, nr int) float64 {
-	if nc <= 0 || nr <= 0 {
-		return 0
-	}
-	hits := 0
-	for g, c := range cand {
-		hits += min(c, ref[g])
-	}
-	if hits == 0 {
-		return 0
-	}
-	p, r := float64(hits)/float64(nc), float64(hits)/float64(nr)
-	return 2 * p * r / (p + r)
-}
-
-const nf = extract.NumFeatures
-
-// minDF is the fewest training articles a word must appear in to get its own
-// entry in the idf table; rarer words share the idf of a word seen once,
-// which keeps the table small.
-const minDF = 3
-
-// fitLogistic fits L2-penalized logistic regression by Newton's method on
-// standardized features, and returns the weights for the raw features.
-func fitLogistic(xs [][nf]float64, ys []float64, lambda float64) ([nf]float64, error) {
-	var mean, sd [nf]float64
-	n := float64(len(xs))
-	for _, x := range xs {
-		for j := range nf {
-			mean[j] += x[j] / n
-		}
-	}
-	for _, x := range xs {
-		for j := range nf {
-			d := x[j] - mean[j]
-			sd[j] += d * d / n
-		}
-	}
-	for j := range nf {
-		sd[j] = math.Sqrt(sd[j])
-		if sd[j] < 1e-9 || j == 0 {
-			sd[j] = 1 // constant features (the bias) stay as they are
-			if j != 0 {
-				mean[j] = 0
-			}
-		}
-	}
-	mean[0] = 0
-	z := func(x [nf]float64) [nf]float64 {
-		for j := range nf {
-			x[j] = (x[j] - mean[j]) / sd[j]
-		}
-		return x
-	}
-	var w [nf]float64
-	for iter := range 30 {
-		var g [nf]float64
-		var h [nf][nf]float64
-		loss := 0.0
-		for k, x := range xs {
-			zx := z(x)
-			s := 0.0
-			for j := range nf {
-				s += w[j] * zx[j]
-			}
-			p := 1 / (1 + math.Exp(-s))
-			y := ys[k]
-			loss -= y*math.Log(p+1e-12) + (1-y)*math.Log(1-p+1e-12)
-			d := p - y
-			v := p * (1 - p)
-			for a := range nf {
-				g[a] += d * zx[a]
-				va := v * zx[a]
-				for b := a; b < nf; b++ {
-					h[a][b] += va * zx[b]
-				}
-			}
-		}
-		for a := range nf {
-			for b := 0; b < a; b++ {
-				h[a][b] = h[b][a]
-			}
-			if a != 0 {
-				g[a] += lambda * w[a]
-				h[a][a] += lambda
-			}
-			h[a][a] += 1e-9
-		}
-		step, err := solve(h, g)
-		if err != nil {
-			return w, err
-		}
-		change := 0.0
-		for j := range nf {
-			w[j] -= step[j]
-			change = math.Max(change, math.Abs(step[j]))
-		}
-		log.Printf("train: Newton step %d: loss %.4f, largest change %.2g", iter+1, loss/n, change)
-		if change < 1e-6 {
-			break
-		}
-	}
-	// Back to raw features: w·z(x) = Σ w_j (x_j - m_j)/s_j.
-	var raw [nf]float64
-	for j := 1; j < nf; j++ {
-		raw[j] = w[j] / sd[j]
-		raw[0] -= w[j] * mean[j] / sd[j]
-	}
-	raw[0] += w[0]
-	return raw, nil
-}
-
-// solve solves h·x = g by Gaussian elimination with partial pivoting.
-func solve(h [nf][nf]float64, g [nf]float64) ([nf]float64, error) {
-	for col := range nf {
-		pivot := col
-		for r := col + 1; r < nf; r++ {
-			if math.Abs(h[r][col]) > math.Abs(h[pivot][col]) {
-				pivot = r
-			}
-		}
-		if math.Abs(h[pivot][col]) < 1e-15 {
-			return g, fmt.Errorf("train: singular Hessian at feature %s", extract.FeatureNames[col])
-		}
-		h[col], h[pivot] = h[pivot], h[col]
-		g[col], g[pivot] = g[pivot], g[col]
-		for r := col + 1; r < nf; r++ {
-			f := h[r][col] / h[col][col]
-			for c := col; c < nf; c++ {
-				h[r][c] -= f * h[col][c]
-			}
-			g[r] -= f * g[col]
-		}
-	}
-	var x [nf]float64
-	for r := nf - 1; r >= 0; r-- {
-		s := g[r]
-		for c := r + 1; c < nf; c++ {
-			s -= h[r][c] * x[c]
-		}
-		x[r] = s / h[r][r]
-	}
-	return x, nil
-}
-
-// report prints ROUGE of the model's summaries and Lead-3's on articles.
-func report(name string, arts []article, model extract.Model, idf *extract.IDF, params extract.Params) {
-	scorer := rouge.New(true)
-	var ours, lead rouge.Mean
-	ow, lw := 0, 0
-	for _, a := range arts {
-		cands := extract.Prepare(a.Lines, false, idf)
-		model.Score(cands)
-		var sum []string
-		for _, i := range extract.Select(cands, params) {
-			sum = append(sum, cands[i].Text)
-			ow += len(strings.Fields(cands[i].Text))
-		}
-		l3 := a.Lines[:min(3, len(a.Lines))]
-		for _, l := range l3 {
-			lw += len(strings.Fields(l))
-		}
-		so, err := scorer.Score(sum, a.Reference)
-		if err != nil {
-			log.Fatal(err)
-		}
-		sl, err := scorer.Score(l3, a.Reference)
-		if err != nil {
-			log.Fatal(err)
-		}
-		ours.Add(so)
-		lead.Add(sl)
-	}
-	o1, o2, ol := ours.F1()
-	l1, l2, ll := lead.F1()
-	n := float64(len(arts))
-	log.Printf("%s (%d articles): ours %.2f/%.2f/%.2f %.1f words; Lead-3 %.2f/%.2f/%.2f %.1f words; ratio %.4f/%.4f/%.4f",
-		name, len(arts), o1, o2, ol, float64(ow)/n, l1, l2, ll, float64(lw)/n, o1/l1, o2/l2, ol/ll)
-}
-
-func render(m extract.Model, articles int, lambda float64) ([]byte, error) {
+func render(m extract.Model, articles int, h hyper) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "// Code generated by internal/train from ../shared/eval/train.jsonl.gz; DO NOT EDIT.\n\n")
 	fmt.Fprintf(&b, "package extract\n\n")
-	fmt.Fprintf(&b, "// trainedWeights are the sentence scorer's: logistic regression (L2 %.3g)\n", lambda)
-	fmt.Fprintf(&b, "// on %d training articles' greedy-oracle labels, one weight per feature.\n", articles)
+	fmt.Fprintf(&b, "// trainedWeights are the sentence scorer's: logistic regression (L2 %.3g)\n", h.lambda)
+	fmt.Fprintf(&b, "// on %d training articles' greedy-oracle labels, one weight per feature\n", articles)
+	fmt.Fprintf(&b, "// (0 for a feature the cross-outlet validation left out).\n")
 	fmt.Fprintf(&b, "var trainedWeights = []float64{\n")
 	for j, w := range m.Weights {
 		fmt.Fprintf(&b, "\t%.6f, // %s\n", w, extract.FeatureNames[j])
