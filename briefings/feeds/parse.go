@@ -14,6 +14,7 @@ import (
 	jsonfeed "github.com/mmcdole/gofeed/json"
 
 	"github.com/newsbot/newsbot/briefings"
+	"github.com/newsbot/newsbot/briefings/internal/safehttp"
 )
 
 // ErrNotAFeed is returned (wrapped) by ParseFeed for a document that is not
@@ -90,7 +91,7 @@ func parseGuarded(parser *gofeed.Parser, data []byte) (feed *gofeed.Feed, err er
 }
 
 func parseError(baseURL string, err error) error {
-	return fmt.Errorf("feeds: parse %s: %w", redactURL(baseURL), err)
+	return fmt.Errorf("feeds: parse %s: %w", safehttp.RedactURL(baseURL), err)
 }
 
 func translate(baseURL string, parsed *gofeed.Feed, original *jsonfeed.Feed, titles titleCleaner) Feed {
@@ -205,7 +206,7 @@ func httpURL(base *url.URL, ref string) *url.URL {
 	if base != nil {
 		u = base.ResolveReference(u)
 	}
-	if !isHTTP(u) {
+	if !safehttp.IsHTTP(u) {
 		return nil
 	}
 	// A relative link inherits the base's user information, and a feed
@@ -214,7 +215,7 @@ func httpURL(base *url.URL, ref string) *url.URL {
 	// url.Parse accepts hosts it cannot print back ("https://::0"); keep
 	// only what survives the trip through a string, as the link will.
 	again, err := url.Parse(u.String())
-	if err != nil || !isHTTP(again) {
+	if err != nil || !safehttp.IsHTTP(again) {
 		return nil
 	}
 	return again
@@ -225,33 +226,6 @@ func hostName(u *url.URL) string {
 		return ""
 	}
 	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
-}
-
-// redactURL hides a password in a URL's user information, so that errors
-// can name the feed without leaking its credentials.
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	// Unparsable, but it may still carry a password: mask the user
-	// information of anything shaped like scheme://user:password@host.
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	authority := rest
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		authority = rest[:i]
-	}
-	at := strings.LastIndex(authority, "@")
-	if at < 0 {
-		return raw
-	}
-	user, _, hasPassword := strings.Cut(authority[:at], ":")
-	if !hasPassword {
-		return raw
-	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
 
 var xmlEncodingPattern = regexp.MustCompile(`^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']`)
