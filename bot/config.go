@@ -23,6 +23,7 @@ type Config struct {
 	Timezone          *time.Location
 	PollInterval      time.Duration // NEWSBOT_POLL_INTERVAL
 	AllowPrivateFeeds bool          // NEWSBOT_ALLOW_PRIVATE_FEEDS
+	FetchArticles     bool          // NEWSBOT_FETCH_ARTICLES
 	LogLevel          slog.Level    // NEWSBOT_LOG_LEVEL
 	BriefingSize      int           // NEWSBOT_BRIEFING_SIZE
 	HTTPAddr          string        // NEWSBOT_HTTP_ADDR
@@ -89,7 +90,8 @@ func ConfigVars() []ConfigVar {
 		{"DATABASE_URL", DefaultDatabaseURL, "Where newsbot keeps its state: a SQLite file path (or sqlite:PATH / file:PATH), or postgres://user@host/db"},
 		{"NEWSBOT_TIMEZONE", "UTC", "IANA time zone of subscriptions made without one"},
 		{"NEWSBOT_POLL_INTERVAL", "10m", "How often each feed is fetched (Go duration, at least 1m)"},
-		{"NEWSBOT_ALLOW_PRIVATE_FEEDS", "false", "Allow feeds on loopback, private and link-local addresses (an intranet feed)"},
+		{"NEWSBOT_ALLOW_PRIVATE_FEEDS", "false", "Allow feeds and article pages on loopback, private and link-local addresses (an intranet feed)"},
+		{"NEWSBOT_FETCH_ARTICLES", "true", "Fetch the article page a teaser links to and summarize its main text"},
 		{"NEWSBOT_LOG_LEVEL", "info", "Log level: debug, info, warn or error (logs go to stderr)"},
 		{"NEWSBOT_BRIEFING_SIZE", "5", "Stories per briefing, 1 to 20"},
 		{"NEWSBOT_HTTP_ADDR", "", "Address for the HTTP listener, e.g. :8080; empty for none"},
@@ -138,6 +140,7 @@ func ParseConfig(env map[string]string) (Config, error) {
 		PollInterval:          10 * time.Minute,
 		BriefingSize:          briefings.DefaultBriefingSize,
 		LogLevel:              slog.LevelInfo,
+		FetchArticles:         true,
 	}
 	for _, f := range strings.Split(get("NEWSBOT_FEEDS"), ",") {
 		if f = strings.TrimSpace(f); f != "" {
@@ -166,6 +169,13 @@ func ParseConfig(env map[string]string) (Config, error) {
 			bad("NEWSBOT_ALLOW_PRIVATE_FEEDS", v, "want true or false")
 		}
 		c.AllowPrivateFeeds = b
+	}
+	if v := get("NEWSBOT_FETCH_ARTICLES"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("NEWSBOT_FETCH_ARTICLES", v, "want true or false")
+		}
+		c.FetchArticles = b
 	}
 	if v := get("NEWSBOT_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {

@@ -277,7 +277,14 @@ func (s *Service) articlePage(ctx context.Context, link string) (page ArticlePag
 		page = ArticlePage{URL: link, Failure: articleReason(err)}
 		s.log.Info("article page not read", "link", link, "reason", page.Failure, "err", err)
 	}
+	// Pages are not trusted any more than feeds: the same cleaning, the
+	// same caps.
 	page.URL = link
+	page.Title = truncateRunes(collapseSpace(cleanText(page.Title)), maxTitleRunes)
+	page.Text = truncateRunes(strings.TrimSpace(cleanText(page.Text)), maxTextRunes)
+	page.Language = truncateRunes(collapseSpace(cleanText(page.Language)), 16)
+	page.ETag = truncateRunes(cleanText(page.ETag), 1000)
+	page.LastModified = truncateRunes(cleanText(page.LastModified), 1000)
 	page.FetchedAt = s.now()
 	if err := s.store.SavePage(ctx, page); err != nil {
 		return ArticlePage{}, true, err

@@ -2,7 +2,7 @@
 // feeds, the core and the deliveries did, and the state of the subscriptions.
 // It is the one package that imports the Prometheus client; everything else
 // reports through the hooks it offers (Poller.Observe, bot.DeliveryObserver,
-// the LLM summarizer's OnFallback).
+// the LLM summarizer's OnFallback, the Service's OnArticle).
 package metrics
 
 import (
@@ -30,6 +30,7 @@ type Metrics struct {
 	rateLimited     *prometheus.CounterVec
 	sendLatency     *prometheus.HistogramVec
 	summaryFallback *prometheus.CounterVec
+	articles        *prometheus.CounterVec
 }
 
 // SubscriptionCounter reports the subscription gauges at scrape time.
@@ -70,6 +71,9 @@ func New(counter SubscriptionCounter, now func() time.Time) *Metrics {
 		summaryFallback: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "newsbot_llm_fallbacks_total", Help: "LLM summaries refused or failed, replaced by the extractive summary, by reason.",
 		}, []string{"reason"}),
+		articles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newsbot_article_fetches_total", Help: "Article pages fetched for teasers, by result: enriched (the page's text is used) or why the feed text stayed.",
+		}, []string{"result"}),
 	}
 	// Known label values start at zero, so a rate over them works from the
 	// first scrape.
@@ -79,8 +83,11 @@ func New(counter SubscriptionCounter, now func() time.Time) *Metrics {
 	for _, k := range []string{"new", "grown"} {
 		m.storiesGrouped.WithLabelValues(k)
 	}
+	for _, r := range briefings.ArticleResults {
+		m.articles.WithLabelValues(r)
+	}
 	m.registry.MustRegister(m.feedFetches, m.itemsIngested, m.storiesGrouped, m.deliveries, m.rateLimited,
-		m.sendLatency, m.summaryFallback,
+		m.sendLatency, m.summaryFallback, m.articles,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if counter != nil {
 		m.registry.MustRegister(&subscriptionCollector{counter: counter, now: now})
@@ -122,6 +129,11 @@ var _ bot.DeliveryObserver = (*Metrics)(nil)
 // ObserveSummaryFallback is the LLM summarizer's OnFallback hook.
 func (m *Metrics) ObserveSummaryFallback(reason string) {
 	m.summaryFallback.WithLabelValues(reason).Inc()
+}
+
+// ObserveArticle is the Service's OnArticle hook.
+func (m *Metrics) ObserveArticle(result string) {
+	m.articles.WithLabelValues(result).Inc()
 }
 
 // subscriptionCollector asks the store for the subscription gauges at scrape
