@@ -92,7 +92,9 @@ func ExtractBytes(baseURL, contentType string, body []byte) (page Page, err erro
 		Published: res.Metadata.Date,
 		Language:  strings.ToLower(htmltext.Line(res.Metadata.Language, 16)),
 	}
-	if page.Text == "" {
+	// With nothing else on the page, trafilatura's last resort gives back
+	// its title: a headline is not an article.
+	if page.Text == "" || htmltext.Line(page.Text, 0) == page.Title {
 		return Page{}, fmt.Errorf("article: %w", ErrNoText)
 	}
 	return page, nil
