@@ -87,7 +87,11 @@ type results struct {
 }
 
 func (r *results) observe(result string) { r.mu.Lock(); r.got = append(r.got, result); r.mu.Unlock() }
-func (r *results) list() []string      { r.mu.Lock(); defer r.mu.Unlock(); return append([]string(nil), r.got...) }
+func (r *results) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.got...)
+}
 
 type articleWorld struct {
 	store   briefings.Store
@@ -115,7 +119,11 @@ type syncWriter struct {
 	w  *bytes.Buffer
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.w.Write(p) }
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
 
 func (w *articleWorld) summaryOf(t *testing.T, headline string) briefings.Entry {
 	t.Helper()
