@@ -245,7 +245,8 @@ func (s *Service) enrich(ctx context.Context, job articleJob) {
 			log.Info("article page left the feed text in place", "reason", result,
 				"words", countWords(page.Text), "feed_words", countWords(it.Text))
 		}
-		s.observeArticle(result)
+		// Counted once the story shows what the page gave.
+		defer s.observeArticle(result)
 	}
 	if result != ArticleEnriched && fill == (Item{}) {
 		return

@@ -1,0 +1,244 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/newsbot/newsbot/bot"
+	"github.com/newsbot/newsbot/bot/app"
+	"github.com/newsbot/newsbot/briefings/article"
+)
+
+// extractionSet is the shared set of real article pages, from this package.
+const extractionSet = "../../../shared/eval/extraction"
+
+func loadExtractionPages(t testing.TB, n int) []article.BenchmarkPage {
+	t.Helper()
+	if _, err := os.Stat(extractionSet); err != nil {
+		t.Skipf("the shared extraction pages are not at %s: %v", extractionSet, err)
+	}
+	pages, err := article.LoadBenchmark(extractionSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// English pages with a long gold text: the summarizer is for English
+	// news, and a summary of two or three sentences needs that many.
+	var picked []article.BenchmarkPage
+	for _, p := range pages {
+		if len(picked) < n && englishShare(p.Gold) > 0.9 && len(strings.Fields(p.Gold)) > 150 {
+			picked = append(picked, p)
+		}
+	}
+	return picked
+}
+
+func englishShare(s string) float64 {
+	ascii, letters := 0, 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			letters++
+			if r < 128 {
+				ascii++
+			}
+		}
+	}
+	return float64(ascii) / float64(max(letters, 1))
+}
+
+// teaserSite serves a feed of one-line teasers, one per page, each linking
+// to its real page, and the pages themselves, on 127.0.0.1.
+func teaserSite(t testing.TB, pages []article.BenchmarkPage, now time.Time) (feedURL string, teasers map[string]string) {
+	teasers = map[string]string{}
+	byPath := map[string][]byte{}
+	var feed strings.Builder
+	feed.WriteString(`<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Teaser Wire</title>`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/feed.xml" {
+			w.Header().Set("Content-Type", "application/rss+xml")
+			io.WriteString(w, feed.String())
+			return
+		}
+		body, ok := byPath[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8") // the set's pages are UTF-8
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	for i, p := range pages {
+		words := strings.Fields(p.Gold)
+		title := strings.Join(words[:10], " ")
+		teaser := strings.Join(words[10:min(len(words), 24)], " ") + "…"
+		path := "/news/" + p.ID[:12]
+		byPath[path] = p.HTML
+		teasers[title] = teaser
+		fmt.Fprintf(&feed, "<item><title>%s</title><link>%s</link><guid>%s</guid><pubDate>%s</pubDate><description>%s</description></item>",
+			html.EscapeString(title), srv.URL+path, p.ID, now.Add(-time.Duration(i)*time.Minute).Format(time.RFC1123Z), html.EscapeString(teaser))
+	}
+	feed.WriteString(`</channel></rss>`)
+	return srv.URL + "/feed.xml", teasers
+}
+
+// briefAfterArticles runs the bot on the console with the teaser feed,
+// waits until wantFetches article pages were fetched (0: none expected),
+// then asks /brief and returns what the console printed.
+func briefAfterArticles(t *testing.T, feedURL string, fetch bool, wantFetches int, now time.Time) string {
+	t.Helper()
+	addr := freeAddr(t)
+	env := map[string]string{
+		"DATABASE_URL":                filepath.Join(t.TempDir(), "newsbot.db"),
+		"NEWSBOT_FEEDS":               feedURL,
+		"NEWSBOT_ALLOW_PRIVATE_FEEDS": "true",
+		"NEWSBOT_FETCH_ARTICLES":      strconv.FormatBool(fetch),
+		"NEWSBOT_BRIEFING_SIZE":       "20",
+		"NEWSBOT_HTTP_ADDR":           addr,
+	}
+	cfg, err := bot.ParseConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin, typed := io.Pipe()
+	var out, logs bytes.Buffer
+	m := app.NewMain(cfg, stdin, &out, &logs)
+	m.Now = func() time.Time { return now }
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+
+	for fetched := -1; fetched < wantFetches; time.Sleep(50 * time.Millisecond) {
+		_, metrics := get(t, "http://"+addr+"/metrics")
+		fetched = 0
+		for line := range strings.Lines(metrics) {
+			if strings.HasPrefix(line, "newsbot_article_fetches_total{") {
+				n, _ := strconv.ParseFloat(strings.TrimSpace(line[strings.LastIndexByte(line, ' '):]), 64)
+				fetched += int(n)
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%d of %d pages fetched before the deadline; logs:\n%s", fetched, wantFetches, logs.String())
+		}
+	}
+	io.WriteString(typed, "/brief\n")
+	typed.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v\nlogs:\n%s", err, logs.String())
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// briefEntry is one entry of a console briefing: its headline and summary.
+type briefEntry struct {
+	headline string
+	summary  []string
+}
+
+func parseConsoleBriefing(out string) []briefEntry {
+	var entries []briefEntry
+	var cur *briefEntry
+	inSummary := false
+	for line := range strings.Lines(out) {
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case len(line) > 0 && line[0] >= '0' && line[0] <= '9' && strings.Contains(line, ". "):
+			_, headline, _ := strings.Cut(line, ". ")
+			entries = append(entries, briefEntry{headline: headline})
+			cur, inSummary = &entries[len(entries)-1], false
+		case cur == nil:
+		case strings.HasPrefix(line, "   Source"):
+			cur, inSummary = nil, false
+		case strings.HasPrefix(line, "   ") && !inSummary:
+			inSummary = true // the date line
+		case strings.HasPrefix(line, "   "):
+			cur.summary = append(cur.summary, strings.TrimSpace(line))
+		}
+	}
+	return entries
+}
+
+// fromArticle reports whether every sentence of summary is a sentence of
+// the article (the summarizer shortens sentences only by dropping words:
+// every word of it is the article's) and the summary says more than the
+// teaser did.
+func fromArticle(summary []string, gold, teaser string) bool {
+	if len(summary) < 2 || len(summary) > 3 {
+		return false
+	}
+	goldWords := map[string]bool{}
+	for _, w := range strings.FieldsFunc(gold, notWord) {
+		goldWords[strings.ToLower(w)] = true
+	}
+	for _, s := range summary {
+		words := strings.FieldsFunc(s, notWord)
+		in := 0
+		for _, w := range words {
+			if goldWords[strings.ToLower(w)] {
+				in++
+			}
+		}
+		if len(words) == 0 || float64(in) < 0.95*float64(len(words)) {
+			return false
+		}
+	}
+	return len(strings.Fields(strings.Join(summary, " "))) > len(strings.Fields(teaser))
+}
+
+func notWord(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) }
+
+// TestTeaserFeedBriefsTheArticle is the issue's end-to-end check: a feed of
+// one-line teasers linking to real news pages → /brief entries whose
+// summaries are two or three sentences of the article. The same feed with
+// NEWSBOT_FETCH_ARTICLES=false is the baseline.
+func TestTeaserFeedBriefsTheArticle(t *testing.T) {
+	n := 20
+	if testing.Short() {
+		n = 5
+	}
+	pages := loadExtractionPages(t, n)
+	now := time.Date(2025, 7, 11, 18, 0, 0, 0, time.UTC)
+	feedURL, teasers := teaserSite(t, pages, now)
+	gold := map[string]string{}
+	for _, p := range pages {
+		gold[strings.Join(strings.Fields(p.Gold)[:10], " ")] = p.Gold
+	}
+	score := func(out string, explain bool) (good, entries int) {
+		for _, e := range parseConsoleBriefing(out) {
+			entries++
+			if g, ok := gold[e.headline]; ok && fromArticle(e.summary, g, teasers[e.headline]) {
+				good++
+			} else if explain {
+				t.Logf("not two or three sentences of its article: %q: %q", e.headline, e.summary)
+			}
+		}
+		return good, entries
+	}
+
+	withoutGood, withoutEntries := score(briefAfterArticles(t, feedURL, false, 0, now), false)
+	out := briefAfterArticles(t, feedURL, true, len(pages), now)
+	good, entries := score(out, true)
+	t.Logf("entries summarizing the article: %d of %d pages (%d entries); without article fetching: %d of %d entries",
+		good, len(pages), entries, withoutGood, withoutEntries)
+	if good < len(pages)*9/10 {
+		t.Errorf("%d of %d entries summarize their article, want nearly all; the briefing:\n%s", good, len(pages), out)
+	}
+	if withoutGood > len(pages)/10 {
+		t.Errorf("without article fetching %d of %d entries summarize the article: the check cannot tell", withoutGood, len(pages))
+	}
+}
