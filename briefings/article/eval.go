@@ -61,40 +61,42 @@ type Scores struct {
 // a page out of the precision mean instead, a difference only when an
 // extractor gives up on a page).
 func Aggregate(pages []PageScore) Scores {
-	var precision, recall float64
-	var nPrecision, nRecall int
-	for _, p := range pages {
-		perfect := p.FP == 0 && p.FN == 0
-		switch {
-		case perfect:
-			precision++
-			nPrecision++
-		case p.TP+p.FP > 0:
-			precision += p.TP / (p.TP + p.FP)
-			nPrecision++
-		case p.Empty:
-			nPrecision++
-		}
-		switch {
-		case perfect:
-			recall++
-			nRecall++
-		case p.TP+p.FN > 0:
-			recall += p.TP / (p.TP + p.FN)
-			nRecall++
-		}
-	}
 	s := Scores{Pages: len(pages)}
-	if nPrecision > 0 {
-		s.Precision = precision / float64(nPrecision)
-	}
-	if nRecall > 0 {
-		s.Recall = recall / float64(nRecall)
-	}
+	s.Precision = meanShare(pages, func(p PageScore) (float64, bool) {
+		if p.Empty && p.TP+p.FP == 0 && p.FN > 0 {
+			return 0, true
+		}
+		return p.TP, p.TP+p.FP > 0
+	}, func(p PageScore) float64 { return p.FP })
+	s.Recall = meanShare(pages, func(p PageScore) (float64, bool) { return p.TP, p.TP+p.FN > 0 },
+		func(p PageScore) float64 { return p.FN })
 	if s.Precision+s.Recall > 0 {
 		s.F1 = 2 * s.Precision * s.Recall / (s.Precision + s.Recall)
 	}
 	return s
+}
+
+// meanShare is the mean over the pages counted of TP/(TP+miss), a page
+// with neither false positives nor false negatives scoring 1.
+func meanShare(pages []PageScore, tp func(PageScore) (float64, bool), miss func(PageScore) float64) float64 {
+	var sum float64
+	var n int
+	for _, p := range pages {
+		v, counted := tp(p)
+		switch {
+		case p.FP == 0 && p.FN == 0:
+			sum++
+		case !counted:
+			continue
+		case v > 0:
+			sum += v / (v + miss(p))
+		}
+		n++
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
 }
 
 // shingles counts the text's runs of shingleSize tokens; a text of fewer
