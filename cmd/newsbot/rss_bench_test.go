@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -65,8 +66,11 @@ func BenchmarkBotRSS1000Pages(b *testing.B) {
 	bin := buildNewsbot(b)
 
 	for b.Loop() {
-		// The baseline: the same bot on the same feeds, not fetching pages.
-		base, _ := runBotUntil(b, bin, feedURLs, false, "newsbot_items_ingested_total", nFeeds*perFeed)
+		// The baseline: the same bot on the same feeds, not fetching pages
+		// (or another build of it, NEWSBOT_BENCH_BASELINE_BIN, such as one
+		// from before article pages).
+		baseBin := cmp.Or(os.Getenv("NEWSBOT_BENCH_BASELINE_BIN"), bin)
+		base, _ := runBotUntil(b, baseBin, feedURLs, false, "newsbot_items_ingested_total", nFeeds*perFeed)
 		peak, took := runBotUntil(b, bin, feedURLs, true, "newsbot_article_fetches_total{", nFeeds*perFeed)
 		b.ReportMetric(peak, "peak-RSS-MiB")
 		b.ReportMetric(base, "peak-RSS-without-pages-MiB")
