@@ -163,19 +163,20 @@ func ParseConfig(env map[string]string) (Config, error) {
 		}
 		c.PollInterval = d
 	}
-	if v := get("NEWSBOT_ALLOW_PRIVATE_FEEDS"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad("NEWSBOT_ALLOW_PRIVATE_FEEDS", v, "want true or false")
+	for _, flag := range []struct {
+		name string
+		dst  *bool
+	}{
+		{"NEWSBOT_ALLOW_PRIVATE_FEEDS", &c.AllowPrivateFeeds},
+		{"NEWSBOT_FETCH_ARTICLES", &c.FetchArticles},
+	} {
+		if v := get(flag.name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				bad(flag.name, v, "want true or false")
+			}
+			*flag.dst = b
 		}
-		c.AllowPrivateFeeds = b
-	}
-	if v := get("NEWSBOT_FETCH_ARTICLES"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad("NEWSBOT_FETCH_ARTICLES", v, "want true or false")
-		}
-		c.FetchArticles = b
 	}
 	if v := get("NEWSBOT_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {

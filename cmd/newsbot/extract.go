@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -99,50 +98,34 @@ type jsonlExtract struct {
 }
 
 func extractJSONL(stdin io.Reader, out io.Writer, stderr io.Writer) int {
-	in := bufio.NewReaderSize(stdin, 1<<16)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	bad, empty := 0, 0
-	for n := 1; ; n++ {
-		line, err := readLine(in, maxArticleBytes)
-		if errors.Is(err, io.EOF) && len(line) == 0 {
-			break
-		}
-		if errors.Is(err, errLineTooLong) {
-			fmt.Fprintf(stderr, "newsbot extract: line %d: longer than %d MB: skipped\n", n, maxArticleBytes>>20)
-			bad++
-			continue
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			fmt.Fprintf(stderr, "newsbot extract: read line %d: %v\n", n, err)
-			return 1
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
+	empty := 0
+	bad, err := eachJSONLine(stdin, stderr, "newsbot extract", func(n int, line []byte) (bool, error) {
 		var p jsonlPage
 		switch err := json.Unmarshal(line, &p); {
 		case err != nil:
 			fmt.Fprintf(stderr, "newsbot extract: line %d: not a JSON object: %v: skipped\n", n, err)
-			bad++
-			continue
+			return true, nil
 		case len(p.ID) == 0 || string(p.ID) == "null":
 			fmt.Fprintf(stderr, "newsbot extract: line %d: no \"id\": skipped\n", n)
-			bad++
-			continue
+			return true, nil
 		case p.HTML == nil:
 			fmt.Fprintf(stderr, "newsbot extract: line %d: no \"html\" string: skipped\n", n)
-			bad++
-			continue
+			return true, nil
 		}
 		page, err := article.ExtractBytes(p.URL, jsonlCharset, []byte(*p.HTML))
 		if err != nil {
 			empty++
 		}
 		if err := enc.Encode(jsonlExtract{ID: p.ID, Title: page.Title, Text: page.Text}); err != nil {
-			fmt.Fprintf(stderr, "newsbot extract: write: %v\n", err)
-			return 1
+			return false, fmt.Errorf("write: %w", err)
 		}
+		return false, nil
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "newsbot extract: %v\n", err)
+		return 1
 	}
 	if empty > 0 {
 		fmt.Fprintf(stderr, "newsbot extract: %d page(s) without main text\n", empty)
