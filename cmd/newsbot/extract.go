@@ -101,7 +101,7 @@ func extractJSONL(stdin io.Reader, out io.Writer, stderr io.Writer) int {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	empty := 0
-	bad, err := eachJSONLine(stdin, stderr, "newsbot extract", func(n int, line []byte) (bool, error) {
+	code := eachJSONLine(stdin, stderr, "newsbot extract", func(n int, line []byte) (bool, error) {
 		var p jsonlPage
 		switch err := json.Unmarshal(line, &p); {
 		case err != nil:
@@ -123,18 +123,10 @@ func extractJSONL(stdin io.Reader, out io.Writer, stderr io.Writer) int {
 		}
 		return false, nil
 	})
-	if err != nil {
-		fmt.Fprintf(stderr, "newsbot extract: %v\n", err)
-		return 1
-	}
 	if empty > 0 {
 		fmt.Fprintf(stderr, "newsbot extract: %d page(s) without main text\n", empty)
 	}
-	if bad > 0 {
-		fmt.Fprintf(stderr, "newsbot extract: %d bad line(s) skipped\n", bad)
-		return 1
-	}
-	return 0
+	return code
 }
 
 const evalExtractUsage = `Usage:

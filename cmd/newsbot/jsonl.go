@@ -9,10 +9,24 @@ import (
 )
 
 // eachJSONLine calls each with every non-blank line of in and its number,
-// for the -jsonl commands. A line over maxArticleBytes is reported on
-// stderr, prefixed with cmd, and counted as bad, as is every line each
-// reports bad; an error from each, or from reading, ends the loop.
-func eachJSONLine(in io.Reader, stderr io.Writer, cmd string, each func(n int, line []byte) (badLine bool, err error)) (bad int, err error) {
+// for the -jsonl commands, and returns their exit status. A line over
+// maxArticleBytes is reported on stderr, prefixed with cmd, and counted as
+// bad, as is every line each reports bad: the status is then 1, the other
+// lines done. An error from each, or from reading, stops at once: 1.
+func eachJSONLine(in io.Reader, stderr io.Writer, cmd string, each func(n int, line []byte) (badLine bool, err error)) int {
+	bad, err := jsonLines(in, stderr, cmd, each)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return 1
+	}
+	if bad > 0 {
+		fmt.Fprintf(stderr, "%s: %d bad line(s) skipped\n", cmd, bad)
+		return 1
+	}
+	return 0
+}
+
+func jsonLines(in io.Reader, stderr io.Writer, cmd string, each func(n int, line []byte) (badLine bool, err error)) (bad int, err error) {
 	r := bufio.NewReaderSize(in, 1<<16)
 	for n := 1; ; n++ {
 		line, err := readLine(r, maxArticleBytes)

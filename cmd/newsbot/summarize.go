@@ -71,10 +71,6 @@ func summarizeText(ctx context.Context, s briefings.Summarizer, stdin io.Reader,
 		return 1
 	}
 	sum, err := s.Summarize(ctx, briefings.Article{Text: string(text)})
-	if err != nil {
-		fmt.Fprintf(stderr, "newsbot summarize: %v\n", err)
-		return 1
-	}
 	for _, line := range sum {
 		fmt.Fprintln(out, line)
 	}
@@ -94,7 +90,7 @@ type jsonlSummary struct {
 func summarizeJSONL(ctx context.Context, s briefings.Summarizer, stdin io.Reader, out *bufio.Writer, stderr io.Writer) int {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	bad, err := eachJSONLine(stdin, stderr, "newsbot summarize", func(n int, line []byte) (bool, error) {
+	code := eachJSONLine(stdin, stderr, "newsbot summarize", func(n int, line []byte) (bool, error) {
 		a, err := parseArticleLine(line)
 		if err != nil {
 			fmt.Fprintf(stderr, "newsbot summarize: line %d: %v: skipped\n", n, err)
@@ -112,15 +108,7 @@ func summarizeJSONL(ctx context.Context, s briefings.Summarizer, stdin io.Reader
 		}
 		return false, nil
 	})
-	if err != nil {
-		fmt.Fprintf(stderr, "newsbot summarize: %v\n", err)
-		return 1
-	}
-	if bad > 0 {
-		fmt.Fprintf(stderr, "newsbot summarize: %d bad line(s) skipped\n", bad)
-		return 1
-	}
-	return 0
+	return code
 }
 
 func parseArticleLine(line []byte) (jsonlArticle, error) {
