@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ArticlePage is what the page an item links to gave: its main text and
@@ -119,6 +120,13 @@ func IsTeaser(text string) bool {
 
 func countWords(s string) int { return len(strings.Fields(s)) }
 
+// moreText reports whether a page's text tells more than a feed's, counted
+// in characters as leadItem counts them (words would undercount writing
+// without spaces).
+func moreText(page, feed string) bool {
+	return utf8.RuneCountInString(page) > utf8.RuneCountInString(feed)
+}
+
 // Defaults for the article pipeline.
 const (
 	DefaultArticleWorkers = 4
@@ -226,7 +234,7 @@ func (s *Service) enrich(ctx context.Context, job articleJob) {
 	switch {
 	case page.Failure != "":
 		result = page.Failure
-	case countWords(page.Text) <= countWords(it.Text):
+	case !moreText(page.Text, it.Text):
 		result = ArticleShorter
 	}
 	fill := Item{}
@@ -368,7 +376,7 @@ func tell(items []Item, pages map[string]ArticlePage) []Item {
 		if !ok || page.Failure != "" {
 			continue
 		}
-		if countWords(page.Text) > countWords(it.Text) {
+		if moreText(page.Text, it.Text) {
 			told[i].Text = page.Text
 		}
 		if it.Title == "" {
