@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"html"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -97,6 +99,14 @@ func teaserSite(t testing.TB, pages []article.BenchmarkPage, now time.Time) (fee
 // waits until wantFetches article pages were fetched (0: none expected),
 // then asks /brief and returns what the console printed.
 func briefAfterArticles(t *testing.T, feedURL string, fetch bool, wantFetches int, now time.Time) string {
+	return runUntilArticles(t, feedURL, fetch, wantFetches, now).out
+}
+
+// articleRun is what a run of the bot showed: the console's /brief, the
+// last /metrics scrape before it, and the logs.
+type articleRun struct{ out, metrics, logs string }
+
+func runUntilArticles(t *testing.T, feedURL string, fetch bool, wantFetches int, now time.Time) articleRun {
 	t.Helper()
 	addr := freeAddr(t)
 	env := map[string]string{
@@ -120,8 +130,9 @@ func briefAfterArticles(t *testing.T, feedURL string, fetch bool, wantFetches in
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
 
+	var metrics string
 	for fetched := -1; fetched < wantFetches; time.Sleep(50 * time.Millisecond) {
-		_, metrics := get(t, "http://"+addr+"/metrics")
+		_, metrics = get(t, "http://"+addr+"/metrics")
 		fetched = 0
 		for line := range strings.Lines(metrics) {
 			if strings.HasPrefix(line, "newsbot_article_fetches_total{") {
@@ -141,7 +152,7 @@ func briefAfterArticles(t *testing.T, feedURL string, fetch bool, wantFetches in
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return out.String()
+	return articleRun{out: out.String(), metrics: metrics, logs: logs.String()}
 }
 
 // briefEntry is one entry of a console briefing: its headline and summary.
@@ -240,5 +251,111 @@ func TestTeaserFeedBriefsTheArticle(t *testing.T) {
 	}
 	if withoutGood > len(pages)/10 {
 		t.Errorf("without article fetching %d of %d entries summarize the article: the check cannot tell", withoutGood, len(pages))
+	}
+}
+
+// TestBadArticlePagesCostOneFetchEach: a feed whose teasers link to a huge
+// page, a gzip bomb, a redirect loop, a login wall, a PDF, a missing page,
+// malformed HTML and a page in an unknown encoding. Every item is briefed,
+// each bad page costs one fetch, a log line and a metric, and the good ones
+// are read.
+func TestBadArticlePagesCostOneFetchEach(t *testing.T) {
+	story := strings.Repeat("<p>The council approved the harbour plan on Thursday after a debate that lasted all night, officials said.</p>", 12)
+	hits := map[string]int{}
+	var mu sync.Mutex
+	mux := http.NewServeMux()
+	var feed strings.Builder
+	handlers := map[string]http.HandlerFunc{
+		"/huge": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			chunk := bytes.Repeat([]byte("<p>filler "), 1<<16)
+			for i := 0; i < 100 && r.Context().Err() == nil; i++ { // 64 MiB
+				w.Write(chunk)
+			}
+		},
+		"/bomb": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.Header().Set("Content-Encoding", "gzip")
+			gz := gzip.NewWriter(w)
+			zeros := make([]byte, 1<<20)
+			for i := 0; i < 1024 && r.Context().Err() == nil; i++ { // 1 GiB decompressed
+				gz.Write(zeros)
+			}
+			gz.Close()
+		},
+		"/loop": func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) },
+		"/members": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/login?next=/members", http.StatusFound)
+		},
+		"/login": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, story)
+		},
+		"/report": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/pdf")
+			io.WriteString(w, "%PDF-1.7")
+		},
+		"/missing": http.NotFound,
+		"/malformed": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<div><p>"+strings.ReplaceAll(story, "</p>", "<b><i>"))
+		},
+		"/martian": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=x-martian")
+			io.WriteString(w, "<html><body><article>"+story+"</article></body></html>")
+		},
+	}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	feed.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>Bad Pages</title>`)
+	topics := []string{"Volcano erupts near Reykjavik airport", "Central bank raises interest rates again", "Chess prodigy wins world title in Madras",
+		"Flooding closes Danube shipping lanes", "Vaccine trial shows strong results in Brazil", "Orchestra cancels autumn tour of Japan",
+		"Wildfire forces evacuation of Greek island", "Tech giant fined over app store rules"}
+	i := 0
+	for path, h := range handlers {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			hits[r.URL.Path]++
+			mu.Unlock()
+			h(w, r)
+		})
+		if path == "/login" {
+			continue
+		}
+		topic := topics[i]
+		i++
+		fmt.Fprintf(&feed, "<item><title>%s</title><link>%s%s</link><description>%s, reports say.</description><pubDate>Thu, 10 Jul 2025 1%d:00:00 +0000</pubDate></item>",
+			topic, srv.URL, path, topic, i)
+	}
+	feed.WriteString(`</channel></rss>`)
+	feedURL := serveFeed(t, feed.String())
+
+	run := runUntilArticles(t, feedURL, true, i, time.Date(2025, 7, 11, 18, 0, 0, 0, time.UTC))
+	if entries := parseConsoleBriefing(run.out); len(entries) != i {
+		t.Errorf("%d entries in /brief, want every one of the %d items:\n%s", len(entries), i, run.out)
+	}
+	for _, want := range []string{
+		`newsbot_article_fetches_total{result="too_large"} 2`,
+		`newsbot_article_fetches_total{result="refused"} 1`,
+		`newsbot_article_fetches_total{result="paywalled"} 1`,
+		`newsbot_article_fetches_total{result="not_html"} 1`,
+		`newsbot_article_fetches_total{result="http_error"} 1`,
+		`newsbot_article_fetches_total{result="enriched"} 2`,
+	} {
+		if !strings.Contains(run.metrics, want) {
+			t.Errorf("/metrics lack %s", want)
+		}
+	}
+	for _, reason := range []string{"too_large", "refused", "paywalled", "not_html", "http_error"} {
+		if !strings.Contains(run.logs, "reason="+reason) {
+			t.Errorf("no log line with reason=%s", reason)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for path, n := range hits {
+		if max := map[string]int{"/loop": 6}[path]; n > 1 && n > max {
+			t.Errorf("%s was requested %d times, want once", path, n)
+		}
 	}
 }
