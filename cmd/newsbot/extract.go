@@ -72,7 +72,7 @@ func extractURL(ctx context.Context, link string, out io.Writer, stderr io.Write
 		reason := briefings.ArticleError
 		var af *briefings.ArticleFailure
 		if errors.As(err, &af) {
-			reason = af.Reason
+			reason, err = af.Reason, af.Err
 		}
 		fmt.Fprintf(stderr, "newsbot extract: no article text (%s): %v\n", reason, err)
 		return 1
