@@ -2,6 +2,7 @@ package article
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -148,4 +149,26 @@ func FuzzExtract(f *testing.F) {
 			t.Fatal("a successful extraction with no text")
 		}
 	})
+}
+
+// TestExtractHugeDensePage: a page of 4 MiB of paragraphs is read up to its
+// first maxPageTextBytes of text, so it costs seconds, not the minutes the
+// extractor's quadratic text building would take on all of it.
+func TestExtractHugeDensePage(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("<html><body><article>")
+	for i := 0; b.Len() < 4<<20; i++ {
+		fmt.Fprintf(&b, "<div><p>Paragraph %d: the council approved the harbour plan after a debate that lasted all night, <a href=\"/x\">officials</a> said.</p></div>\n", i)
+	}
+	b.WriteString("<p>The very last paragraph.</p></article></body></html>")
+	page, err := ExtractBytes("", "text/html", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(page.Text, "Paragraph 0:") || strings.Contains(page.Text, "The very last paragraph") {
+		t.Errorf("Text starts %.40q and holds the page's end: want only its first part", page.Text)
+	}
+	if problem := checkPage(page); problem != "" {
+		t.Errorf("page: %s", problem)
+	}
 }
