@@ -69,7 +69,7 @@ type Fetcher struct {
 }
 
 // DefaultMaxExtracting is how many pages are parsed at once by default: one
-// core parses 18–24 pages/s, far more than feeds publish, and each parse
+// core parses 18–32 pages/s, far more than feeds publish, and each parse
 // at once adds its tree to the peak memory.
 const DefaultMaxExtracting = 1
 
