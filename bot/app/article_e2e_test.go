@@ -246,7 +246,10 @@ func TestTeaserFeedBriefsTheArticle(t *testing.T) {
 	good, entries := score(out, true)
 	t.Logf("entries summarizing the article: %d of %d pages (%d entries); without article fetching: %d of %d entries",
 		good, len(pages), entries, withoutGood, withoutEntries)
-	if good < len(pages)*9/10 {
+	// 18 of 20 when written: one page marks itself not free to read (its
+	// feed text stays), one summary took a sentence the gold text leaves
+	// out. The margin is for summarizer changes, not for extraction.
+	if good < len(pages)*8/10 {
 		t.Errorf("%d of %d entries summarize their article, want nearly all; the briefing:\n%s", good, len(pages), out)
 	}
 	if withoutGood > len(pages)/10 {
