@@ -27,10 +27,17 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 	stats := IngestStats{Received: len(items)}
 	now := s.now()
 	clean := make([]Item, 0, len(items))
+	// Items the feed gave no date carry their ingest time until their page
+	// tells theirs.
+	undated := map[string]bool{}
 	for _, it := range items {
+		noDate := it.Published.IsZero()
 		it = cleanItem(it, now)
 		if it.Title == "" && it.Text == "" {
 			continue
+		}
+		if noDate {
+			undated[it.LinkKey()] = true
 		}
 		clean = append(clean, it)
 	}
@@ -57,13 +64,23 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 	}
 
 	groups := groupItems(recent, fresh, &s.vectors)
+	var touched []Item
+	for _, g := range groups {
+		touched = append(append(touched, g.story.Items...), g.added...)
+	}
+	// A story is told by its most complete telling: the article page an
+	// item links to, where one was read, counts as that item's text.
+	pages, err := s.cachedPagesOf(ctx, touched)
+	if err != nil {
+		return stats, fmt.Errorf("ingest: %w", err)
+	}
 	changes := make([]StoryChange, len(groups))
 	var summaries sync.WaitGroup
 	slots := make(chan struct{}, summarizeConcurrency)
 	for i, g := range groups {
 		all := append(slices.Clone(g.story.Items), g.added...)
 		change := StoryChange{StoryID: g.story.ID, FirstSeen: now, NewItems: g.added, Summary: g.story.Summary}
-		lead := leadItem(all)
+		lead := leadItem(tell(all, pages))
 		change.Headline = lead.Title
 		for _, it := range all {
 			if it.Published.After(change.Updated) {
@@ -71,7 +88,7 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 			}
 		}
 		changes[i] = change
-		if g.story.ID == 0 || lead.LinkKey() != leadItem(g.story.Items).LinkKey() || len(change.Summary) == 0 {
+		if g.story.ID == 0 || lead.LinkKey() != leadItem(tell(g.story.Items, pages)).LinkKey() || len(change.Summary) == 0 {
 			// Summaries are the slow part when a model writes them: several
 			// at once, each into its own slot of changes.
 			slots <- struct{}{}
@@ -87,9 +104,12 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 		}
 	}
 	summaries.Wait()
-	if _, err := s.store.SaveStories(ctx, changes); err != nil {
+	ids, err := s.store.SaveStories(ctx, changes)
+	if err != nil {
 		return stats, fmt.Errorf("ingest: %w", err)
 	}
+	// The feed text is briefed at once; pages come later, off the poll.
+	s.enqueueArticles(changes, ids, undated)
 	return stats, nil
 }
 

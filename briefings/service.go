@@ -25,6 +25,12 @@ type Options struct {
 	Logger       *slog.Logger     // slog.Default() when nil
 	DefaultZone  Zone             // zone of subscriptions made without one; UTC when zero
 	BriefingSize int              // entries per briefing; DefaultBriefingSize when 0
+	// Articles, when set, reads the pages teasers link to (see
+	// RunArticles); nil leaves every story to its feed text.
+	Articles       ArticleFetcher
+	ArticleWorkers int                 // pages fetched at once; DefaultArticleWorkers when 0
+	ArticleQueue   int                 // items waiting for their page, at most; DefaultArticleQueue when 0
+	OnArticle      func(result string) // hears each page fetch's result (one of ArticleResults)
 }
 
 // Service answers every command a chat can give, the same for every platform.
@@ -40,6 +46,11 @@ type Service struct {
 	// stories its previous batch created.
 	ingestMu sync.Mutex
 	vectors  vectorCache // term vectors of stored stories, for grouping
+
+	articles       ArticleFetcher
+	articleWorkers int
+	articleJobs    chan articleJob
+	onArticle      func(result string)
 
 	cacheMu      sync.Mutex
 	cacheVersion int64
@@ -65,6 +76,11 @@ func NewService(store Store, opts Options) *Service {
 	}
 	if s.briefingSize <= 0 {
 		s.briefingSize = DefaultBriefingSize
+	}
+	if opts.Articles != nil {
+		s.articles, s.onArticle = opts.Articles, opts.OnArticle
+		s.articleWorkers = cmp.Or(max(opts.ArticleWorkers, 0), DefaultArticleWorkers)
+		s.articleJobs = make(chan articleJob, cmp.Or(max(opts.ArticleQueue, 0), DefaultArticleQueue))
 	}
 	return s
 }

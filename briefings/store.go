@@ -13,6 +13,7 @@ type Store interface {
 	StoryStore
 	SubscriptionStore
 	SummaryCache
+	PageStore
 }
 
 // SourceStore keeps the list of feeds and their fetch state.
@@ -39,12 +40,16 @@ type StoryStore interface {
 	RecentStories(ctx context.Context, since time.Time, limit int) ([]Story, error)
 	// SaveStories applies the changes in one transaction: new stories are
 	// created, existing ones get their headline, summary and Updated replaced,
-	// and NewItems are added to them. An item whose LinkKey or ContentKey is
+	// NewItems are added to them, and their Refreshed items (matched by
+	// LinkKey) get their Title and Published replaced. An item whose LinkKey or ContentKey is
 	// already stored is skipped silently (another writer got there first); a
 	// new story none of whose items could be added is not created. It returns
 	// the story ids in the order of changes (0 for a story not created) and
 	// advances StoriesVersion when anything changed.
 	SaveStories(ctx context.Context, changes []StoryChange) ([]int64, error)
+	// Story returns one story with all its items; ErrNotFound when there
+	// is none with that id.
+	Story(ctx context.Context, id int64) (Story, error)
 	// StoriesVersion changes whenever the set of stories changes; briefings
 	// composed at one version stay valid until it moves.
 	StoriesVersion(ctx context.Context) (int64, error)
@@ -58,6 +63,9 @@ type StoryChange struct {
 	FirstSeen time.Time // used when creating
 	Updated   time.Time
 	NewItems  []Item
+	// Refreshed are items already in the story whose title or date their
+	// article page filled in (updates only).
+	Refreshed []Item
 }
 
 // SubscriptionStore keeps each chat's subscription.

@@ -68,3 +68,11 @@ func (r DeliveryResult) Validate() error {
 	}
 	return CheckStoreTimes(r.Due, r.NextDue, r.FinishedAt)
 }
+
+// Validate reports what keeps an article page from being cached.
+func (p ArticlePage) Validate() error {
+	if p.URL == "" {
+		return errors.New("page without a URL")
+	}
+	return CheckStoreTimes(p.Published, p.FetchedAt)
+}

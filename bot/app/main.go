@@ -24,6 +24,7 @@ import (
 	"github.com/newsbot/newsbot/bot/sample"
 	"github.com/newsbot/newsbot/bot/telegram"
 	"github.com/newsbot/newsbot/briefings"
+	"github.com/newsbot/newsbot/briefings/article"
 	"github.com/newsbot/newsbot/briefings/feeds"
 	"github.com/newsbot/newsbot/briefings/summarize"
 )
@@ -93,13 +94,26 @@ func (m *Main) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Service = briefings.NewService(store, briefings.Options{
+	srcs, err := store.ListSources(ctx)
+	if err != nil {
+		return fmt.Errorf("list feeds: %w", err)
+	}
+	opts := briefings.Options{
 		Summarizer:   summarizer,
 		Now:          m.Now,
 		Logger:       log,
 		DefaultZone:  m.Config.Timezone,
 		BriefingSize: m.Config.BriefingSize,
-	})
+	}
+	if m.Config.FetchArticles && len(srcs) > 0 {
+		// Pages are fetched with the feeds' guards, off the poll: stories
+		// are briefed from their feed text at once and summarized again
+		// when their page has been read. The embedded sample feeds link
+		// to no real page.
+		opts.Articles = article.NewFetcher(article.Options{AllowPrivate: m.Config.AllowPrivateFeeds})
+		opts.OnArticle = m.metrics.ObserveArticle
+	}
+	m.Service = briefings.NewService(store, opts)
 	poller := &briefings.Poller{
 		Observe: m.metrics.ObserveFetch,
 		Sources: store,
@@ -116,10 +130,6 @@ func (m *Main) run(ctx context.Context) error {
 		Logger:   log,
 	}
 
-	srcs, err := store.ListSources(ctx)
-	if err != nil {
-		return fmt.Errorf("list feeds: %w", err)
-	}
 	if len(srcs) == 0 {
 		if err := m.ingestSample(ctx); err != nil {
 			return err
@@ -150,6 +160,7 @@ func (m *Main) run(ctx context.Context) error {
 		cancel()
 		wg.Wait()
 	}()
+	wg.Go(func() { m.Service.RunArticles(ctx) })
 	if len(srcs) > 0 {
 		wg.Go(func() {
 			if err := poller.Run(ctx); err != nil {

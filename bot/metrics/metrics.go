@@ -2,7 +2,7 @@
 // feeds, the core and the deliveries did, and the state of the subscriptions.
 // It is the one package that imports the Prometheus client; everything else
 // reports through the hooks it offers (Poller.Observe, bot.DeliveryObserver,
-// the LLM summarizer's OnFallback).
+// the LLM summarizer's OnFallback, the Service's OnArticle).
 package metrics
 
 import (
@@ -31,6 +31,7 @@ type Metrics struct {
 	rateLimited     *prometheus.CounterVec
 	sendLatency     *prometheus.HistogramVec
 	summaryFallback *prometheus.CounterVec
+	articles        *prometheus.CounterVec
 }
 
 // SubscriptionCounter reports the subscription gauges at scrape time.
@@ -70,6 +71,9 @@ func New(counter SubscriptionCounter, now func() time.Time) *Metrics {
 	m.summaryFallback = m.counterVec("newsbot_llm_fallbacks_total",
 		"LLM summaries refused or failed, replaced by the extractive summary, by reason.",
 		known("reason", summarize.FallbackReasons()...))
+	m.articles = m.counterVec("newsbot_article_fetches_total",
+		"Article pages fetched for teasers, by result: enriched (the page's text is used) or why the feed text stayed.",
+		known("result", briefings.ArticleResults...))
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if counter != nil {
 		m.registry.MustRegister(&subscriptionCollector{counter: counter, now: now, platforms: briefings.Platforms()})
@@ -181,6 +185,11 @@ var _ bot.DeliveryObserver = (*Metrics)(nil)
 // ObserveSummaryFallback is the LLM summarizer's OnFallback hook.
 func (m *Metrics) ObserveSummaryFallback(reason string) {
 	m.summaryFallback.WithLabelValues(reason).Inc()
+}
+
+// ObserveArticle is the Service's OnArticle hook.
+func (m *Metrics) ObserveArticle(result string) {
+	m.articles.WithLabelValues(result).Inc()
 }
 
 // subscriptionCollector asks the store for the subscription gauges at scrape

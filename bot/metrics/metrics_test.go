@@ -41,6 +41,9 @@ func TestMetricsReportWhatHappened(t *testing.T) {
 	m.ObserveDelivery(bot.DeliveryEvent{Platform: briefings.PlatformTelegram, Outcome: "retry_after", RetryAfter: 5 * time.Second})
 	m.ObserveDelivery(bot.DeliveryEvent{Platform: briefings.PlatformDiscord, Outcome: "gone", Err: errors.New("50001")})
 	m.ObserveSummaryFallback("ungrounded")
+	m.ObserveArticle(briefings.ArticleEnriched)
+	m.ObserveArticle(briefings.ArticlePaywalled)
+	m.ObserveArticle(briefings.ArticlePaywalled)
 	body := scrape(t, m)
 	for _, want := range []string{
 		`newsbot_feed_fetches_total{result="ok"} 1`,
@@ -58,6 +61,9 @@ func TestMetricsReportWhatHappened(t *testing.T) {
 		`newsbot_deliveries_due{platform="telegram"} 2`,
 		`newsbot_deliveries_overdue{platform="telegram"} 1`,
 		`newsbot_store_up 1`,
+		`newsbot_article_fetches_total{result="enriched"} 1`,
+		`newsbot_article_fetches_total{result="paywalled"} 2`,
+		`newsbot_article_fetches_total{result="dropped"} 0`, // every result starts at 0
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)

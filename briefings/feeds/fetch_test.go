@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/newsbot/newsbot/briefings"
+	"github.com/newsbot/newsbot/briefings/internal/safehttp"
 )
 
 // testFeed has no site link, so its relative item link resolves against the
@@ -306,7 +307,7 @@ func TestFetchHTTPErrors(t *testing.T) {
 		{"503 with a date", 503, now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{"503 with a past date", 503, now.Add(-time.Hour).Format(http.TimeFormat), 0},
 		{"429 with garbage", 429, "soon", 0},
-		{"429 with a huge number", 429, "99999999999999999", time.Duration(maxRetryAfterSeconds) * time.Second},
+		{"429 with a huge number", 429, "99999999999999999", safehttp.MaxRetryAfter},
 		{"404", 404, "", 0},
 		{"500", 500, "", 0},
 	}
@@ -473,7 +474,7 @@ func TestFetchRefusesRedirectToPrivate(t *testing.T) {
 		if addr.Port() == publicPort {
 			return nil
 		}
-		return checkPublicAddress(addr)
+		return safehttp.CheckPublicAddress(addr)
 	}
 	f := newFetcher(Options{}, check)
 

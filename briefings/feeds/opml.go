@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/newsbot/newsbot/briefings/internal/safehttp"
 	"golang.org/x/net/html/charset"
 )
 
@@ -34,7 +35,7 @@ func ParseOPML(r io.Reader) ([]OPMLFeed, error) {
 		return nil, fmt.Errorf("feeds: read OPML: %w", err)
 	}
 	if len(data) > maxOPMLBytes {
-		return nil, fmt.Errorf("feeds: OPML: %w: larger than %s", ErrTooLarge, formatBytes(maxOPMLBytes))
+		return nil, fmt.Errorf("feeds: OPML: %w: larger than %s", ErrTooLarge, safehttp.FormatBytes(maxOPMLBytes))
 	}
 
 	dec := xml.NewDecoder(bytes.NewReader(repairUTF8(data)))

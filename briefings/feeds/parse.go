@@ -14,6 +14,7 @@ import (
 	jsonfeed "github.com/mmcdole/gofeed/json"
 
 	"github.com/newsbot/newsbot/briefings"
+	"github.com/newsbot/newsbot/briefings/internal/safehttp"
 )
 
 // ErrNotAFeed is returned (wrapped) by ParseFeed for a document that is not
@@ -205,7 +206,7 @@ func httpURL(base *url.URL, ref string) *url.URL {
 	if base != nil {
 		u = base.ResolveReference(u)
 	}
-	if !isHTTP(u) {
+	if !safehttp.IsHTTP(u) {
 		return nil
 	}
 	// A relative link inherits the base's user information, and a feed
@@ -214,7 +215,7 @@ func httpURL(base *url.URL, ref string) *url.URL {
 	// url.Parse accepts hosts it cannot print back ("https://::0"); keep
 	// only what survives the trip through a string, as the link will.
 	again, err := url.Parse(u.String())
-	if err != nil || !isHTTP(again) {
+	if err != nil || !safehttp.IsHTTP(again) {
 		return nil
 	}
 	return again

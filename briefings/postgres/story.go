@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -149,7 +150,7 @@ func (db *DB) SaveStories(ctx context.Context, changes []briefings.StoryChange) 
 		if err := checkText(append([]string{ch.Headline}, ch.Summary...)...); err != nil {
 			return nil, fmt.Errorf("postgres: save stories: change %d: %w", i, err)
 		}
-		for j, it := range ch.NewItems {
+		for j, it := range slices.Concat(ch.NewItems, ch.Refreshed) {
 			if err := briefings.CheckStoreTimes(it.Published); err != nil {
 				return nil, fmt.Errorf("postgres: save stories: change %d: item %d: %w", i, j, err)
 			}
@@ -237,6 +238,18 @@ func (s *storySaver) update(ctx context.Context, ch briefings.StoryChange) error
 		}
 	} else {
 		s.changed = true
+	}
+	for _, it := range ch.Refreshed {
+		tag, err := s.tx.Exec(ctx, `
+			UPDATE items SET title = $1, published = $2
+			WHERE story_id = $3 AND link_key = $4 AND (title, published) IS DISTINCT FROM ($1, $2)`,
+			it.Title, it.Published, ch.StoryID, it.LinkKey())
+		if err != nil {
+			return fmt.Errorf("item %s: %w", it.Link, err)
+		}
+		if tag.RowsAffected() > 0 {
+			s.changed = true
+		}
 	}
 	added, err := s.addItems(ctx, ch.StoryID, ch.NewItems)
 	if added > 0 {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/newsbot/newsbot/briefings"
@@ -164,7 +165,7 @@ func (db *DB) SaveStories(ctx context.Context, changes []briefings.StoryChange) 
 		if err := briefings.CheckStoreTimes(ch.FirstSeen, ch.Updated); err != nil {
 			return nil, fmt.Errorf("sqlite: save stories: change %d: %w", i, err)
 		}
-		for j, it := range ch.NewItems {
+		for j, it := range slices.Concat(ch.NewItems, ch.Refreshed) {
 			if err := briefings.CheckStoreTimes(it.Published); err != nil {
 				return nil, fmt.Errorf("sqlite: save stories: change %d: item %d: %w", i, j, err)
 			}
@@ -267,6 +268,20 @@ func (s *storySaver) update(ctx context.Context, ch briefings.StoryChange, summa
 		}
 	} else {
 		s.changed = true
+	}
+	for _, it := range ch.Refreshed {
+		res, err := s.tx.ExecContext(ctx, `
+			UPDATE items SET title = ?1, published = ?2
+			WHERE story_id = ?3 AND link_key = ?4 AND (title <> ?1 OR published <> ?2)`,
+			it.Title, micros(it.Published), ch.StoryID, it.LinkKey())
+		if err != nil {
+			return fmt.Errorf("item %s: %w", it.Link, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n > 0 {
+			s.changed = true
+		}
 	}
 	added, err := s.addItems(ctx, ch.StoryID, ch.NewItems)
 	if added > 0 {

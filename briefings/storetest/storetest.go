@@ -20,6 +20,7 @@
 //   - Updating a story that does not exist fails with briefings.ErrNotFound,
 //     and then nothing of that SaveStories call is applied.
 //   - A summary of no sentences is a cache hit.
+//   - A cached page comes back as it was saved, failures included.
 //   - A call with a canceled context fails with context.Canceled.
 package storetest
 
@@ -46,6 +47,8 @@ func Run(t *testing.T, open func(t *testing.T) briefings.Store) {
 	t.Run("RecentStories", func(t *testing.T) { testRecentStories(t, open) })
 	t.Run("Subscriptions", func(t *testing.T) { testSubscriptions(t, open) })
 	t.Run("SummaryCache", func(t *testing.T) { testSummaryCache(t, open) })
+	t.Run("Pages", func(t *testing.T) { testPages(t, open) })
+	t.Run("Story", func(t *testing.T) { testStoryByID(t, open) })
 	t.Run("CanceledContext", func(t *testing.T) { testCanceledContext(t, open) })
 }
 
@@ -970,6 +973,9 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) briefings.Store) 
 		}},
 		{"CachedSummary", func() error { _, _, err := s.CachedSummary(ctx, "k"); return err }},
 		{"CacheSummary", func() error { return s.CacheSummary(ctx, "k", []string{"x"}) }},
+		{"CachedPages", func() error { _, err := s.CachedPages(ctx, []string{"https://x.example/a"}); return err }},
+		{"SavePage", func() error { return s.SavePage(ctx, briefings.ArticlePage{URL: "https://x.example/a"}) }},
+		{"Story", func() error { _, err := s.Story(ctx, 1); return err }},
 	}
 	for _, c := range calls {
 		if err := c.call(); !errors.Is(err, context.Canceled) {

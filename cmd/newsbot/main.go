@@ -43,6 +43,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runSummarize(ctx, args, stdin, stdout, stderr)
 	case "eval":
 		return runEval(ctx, args, stdout, stderr)
+	case "extract":
+		return runExtract(ctx, args, stdin, stdout, stderr, environ)
+	case "eval-extract":
+		return runEvalExtract(args, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -60,6 +64,9 @@ const usage = `Usage:
   newsbot feeds export         write the feed list as OPML to stdout
   newsbot summarize [-jsonl]   summarize an article (or JSON lines of them) from stdin
   newsbot eval FILE.jsonl      score the summarizer against Lead-3 on a data set
+  newsbot extract URL          fetch an article page and print its title, date and main text
+  newsbot extract -jsonl       extract JSON lines of pages ({"id","url","html"}) from stdin
+  newsbot eval-extract DIR     score article extraction on a benchmark directory
 
 Configuration comes from the environment and from a .env file in the working
 directory (the environment wins); see .env.example.

@@ -16,7 +16,7 @@ import (
 )
 
 // buildNewsbot compiles the command once per test binary, as `go run` would.
-func buildNewsbot(t *testing.T) string {
+func buildNewsbot(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary; skipped with -short")

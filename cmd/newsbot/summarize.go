@@ -71,10 +71,6 @@ func summarizeText(ctx context.Context, s briefings.Summarizer, stdin io.Reader,
 		return 1
 	}
 	sum, err := s.Summarize(ctx, briefings.Article{Text: string(text)})
-	if err != nil {
-		fmt.Fprintf(stderr, "newsbot summarize: %v\n", err)
-		return 1
-	}
 	for _, line := range sum {
 		fmt.Fprintln(out, line)
 	}
@@ -92,51 +88,27 @@ type jsonlSummary struct {
 }
 
 func summarizeJSONL(ctx context.Context, s briefings.Summarizer, stdin io.Reader, out *bufio.Writer, stderr io.Writer) int {
-	in := bufio.NewReaderSize(stdin, 1<<16)
-	bad := 0
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	for n := 1; ; n++ {
-		line, err := readLine(in, maxArticleBytes)
-		if errors.Is(err, io.EOF) && len(line) == 0 {
-			break
-		}
-		if errors.Is(err, errLineTooLong) {
-			fmt.Fprintf(stderr, "newsbot summarize: line %d: longer than %d MB: skipped\n", n, maxArticleBytes>>20)
-			bad++
-			continue
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			fmt.Fprintf(stderr, "newsbot summarize: read line %d: %v\n", n, err)
-			return 1
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
+	code := eachJSONLine(stdin, stderr, "newsbot summarize", func(n int, line []byte) (bool, error) {
 		a, err := parseArticleLine(line)
 		if err != nil {
 			fmt.Fprintf(stderr, "newsbot summarize: line %d: %v: skipped\n", n, err)
-			bad++
-			continue
+			return true, nil
 		}
 		sum, err := s.Summarize(ctx, briefings.Article{Text: *a.Article})
 		if err != nil {
-			fmt.Fprintf(stderr, "newsbot summarize: line %d: %v\n", n, err)
-			return 1 // only a cancelled context gets here: stop
+			return false, fmt.Errorf("line %d: %w", n, err) // only a cancelled context gets here: stop
 		}
 		if sum == nil {
 			sum = []string{}
 		}
 		if err := enc.Encode(jsonlSummary{ID: a.ID, Summary: sum}); err != nil {
-			fmt.Fprintf(stderr, "newsbot summarize: write: %v\n", err)
-			return 1
+			return false, fmt.Errorf("write: %w", err)
 		}
-	}
-	if bad > 0 {
-		fmt.Fprintf(stderr, "newsbot summarize: %d bad line(s) skipped\n", bad)
-		return 1
-	}
-	return 0
+		return false, nil
+	})
+	return code
 }
 
 func parseArticleLine(line []byte) (jsonlArticle, error) {

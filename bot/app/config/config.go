@@ -29,6 +29,7 @@ type Config struct {
 	Timezone          briefings.Zone
 	PollInterval      time.Duration // NEWSBOT_POLL_INTERVAL
 	AllowPrivateFeeds bool          // NEWSBOT_ALLOW_PRIVATE_FEEDS
+	FetchArticles     bool          // NEWSBOT_FETCH_ARTICLES
 	LogLevel          slog.Level    // NEWSBOT_LOG_LEVEL
 	BriefingSize      int           // NEWSBOT_BRIEFING_SIZE
 	HTTPAddr          string        // NEWSBOT_HTTP_ADDR
@@ -77,7 +78,8 @@ func Vars() []env.Var {
 		{Name: "DATABASE_URL", Default: DefaultDatabaseURL, Doc: "Where newsbot keeps its state: a SQLite file path (or sqlite:PATH / file:PATH), or postgres://user@host/db"},
 		{Name: "NEWSBOT_TIMEZONE", Default: "UTC", Doc: "IANA time zone of subscriptions made without one"},
 		{Name: "NEWSBOT_POLL_INTERVAL", Default: "10m", Doc: "How often each feed is fetched (Go duration, at least 1m)"},
-		{Name: "NEWSBOT_ALLOW_PRIVATE_FEEDS", Default: "false", Doc: "Allow feeds on loopback, private and link-local addresses (an intranet feed)"},
+		{Name: "NEWSBOT_ALLOW_PRIVATE_FEEDS", Default: "false", Doc: "Allow feeds and article pages on loopback, private and link-local addresses (an intranet feed)"},
+		{Name: "NEWSBOT_FETCH_ARTICLES", Default: "true", Doc: "Fetch the article page a teaser links to and summarize its main text"},
 		{Name: "NEWSBOT_LOG_LEVEL", Default: "info", Doc: "Log level: debug, info, warn or error (logs go to stderr)"},
 		{Name: "NEWSBOT_BRIEFING_SIZE", Default: "5", Doc: "Stories per briefing, 1 to 20"},
 		{Name: "NEWSBOT_HTTP_ADDR", Default: "", Doc: "Address for the HTTP listener, e.g. :8080; empty for none"},
@@ -100,6 +102,7 @@ func Parse(vars map[string]string) (Config, error) {
 		TimezoneName:      r.String("NEWSBOT_TIMEZONE"),
 		PollInterval:      r.Duration("NEWSBOT_POLL_INTERVAL", 10*time.Minute),
 		AllowPrivateFeeds: r.Bool("NEWSBOT_ALLOW_PRIVATE_FEEDS", false),
+		FetchArticles:     r.Bool("NEWSBOT_FETCH_ARTICLES", true),
 		LogLevel:          slog.LevelInfo,
 		BriefingSize:      r.Int("NEWSBOT_BRIEFING_SIZE", briefings.DefaultBriefingSize),
 		HTTPAddr:          r.String("NEWSBOT_HTTP_ADDR"),

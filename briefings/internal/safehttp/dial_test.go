@@ -1,4 +1,4 @@
-package feeds
+package safehttp
 
 import (
 	"net/netip"
@@ -60,7 +60,7 @@ func TestNonPublicKind(t *testing.T) {
 }
 
 func TestDialControlFailsClosed(t *testing.T) {
-	control := dialControl(checkPublicAddress)
+	control := dialControl(CheckPublicAddress)
 	for _, address := range []string{"8.8.8.8:443", "[2001:4860:4860::8888]:443"} {
 		if err := control("tcp", address, nil); err != nil {
 			t.Errorf("control(%s) = %v, want nil", address, err)

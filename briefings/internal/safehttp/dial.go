@@ -1,4 +1,4 @@
-package feeds
+package safehttp
 
 import (
 	"errors"
@@ -10,13 +10,13 @@ import (
 
 // ErrPrivateAddress is wrapped by the error of a fetch that would have
 // connected to an address outside the public internet: loopback, private,
-// link-local, CGNAT, multicast, unspecified or reserved. Feeds there are
-// refused by default because a feed URL is user input, and fetching it from
+// link-local, CGNAT, multicast, unspecified or reserved. Addresses there are
+// refused by default because a feed URL, and the article links in a feed, are user input, and fetching it from
 // inside our network would let anyone probe or read internal services.
 var ErrPrivateAddress = errors.New("address is not on the public internet")
 
 // allowPrivateHint tells an operator how to lift the restriction.
-const allowPrivateHint = "set NEWSBOT_ALLOW_PRIVATE_FEEDS=true to allow feeds on private networks"
+const allowPrivateHint = "set NEWSBOT_ALLOW_PRIVATE_FEEDS=true to allow feeds and article pages on private networks"
 
 var (
 	cgnatPrefix       = netip.MustParsePrefix("100.64.0.0/10") // RFC 6598 shared address space
@@ -71,11 +71,11 @@ func nonPublicKind(addr netip.Addr) string {
 	return ""
 }
 
-// checkPublicAddress refuses a non-public address with an error that says
+// CheckPublicAddress refuses a non-public address with an error that says
 // which address it was and how to allow it.
-func checkPublicAddress(addr netip.AddrPort) error {
+func CheckPublicAddress(addr netip.AddrPort) error {
 	if kind := nonPublicKind(addr.Addr()); kind != "" {
-		return fmt.Errorf("feeds: refusing to connect to %s (%s address): %w; %s", addr.Addr(), kind, ErrPrivateAddress, allowPrivateHint)
+		return fmt.Errorf("refusing to connect to %s (%s address): %w; %s", addr.Addr(), kind, ErrPrivateAddress, allowPrivateHint)
 	}
 	return nil
 }
@@ -89,7 +89,7 @@ func dialControl(check func(netip.AddrPort) error) func(network, address string,
 		addr, err := netip.ParseAddrPort(address)
 		if err != nil {
 			// Fail closed: an address we cannot read is an address we cannot vouch for.
-			return fmt.Errorf("feeds: cannot check %s address %q: %w", network, address, err)
+			return fmt.Errorf("cannot check %s address %q: %w", network, address, err)
 		}
 		return check(addr)
 	}
