@@ -26,6 +26,7 @@ type Config struct {
 	LogLevel          slog.Level    // NEWSBOT_LOG_LEVEL
 	BriefingSize      int           // NEWSBOT_BRIEFING_SIZE
 	HTTPAddr          string        // NEWSBOT_HTTP_ADDR
+	AdminToken        string        // NEWSBOT_ADMIN_TOKEN
 
 	TelegramToken         string  // TELEGRAM_BOT_TOKEN
 	TelegramAPIEndpoint   string  // TELEGRAM_API_ENDPOINT
@@ -65,6 +66,7 @@ func (c Config) String() string {
 	c.TelegramWebhookSecret = mask(c.TelegramWebhookSecret)
 	c.DiscordToken = mask(c.DiscordToken)
 	c.LLMAPIKey = mask(c.LLMAPIKey)
+	c.AdminToken = mask(c.AdminToken)
 	c.DatabaseURL = redactURL(c.DatabaseURL)
 	type plain Config // without this method
 	return fmt.Sprintf("%+v", plain(c))
@@ -72,6 +74,9 @@ func (c Config) String() string {
 
 // GoString masks secrets under %#v too.
 func (c Config) GoString() string { return c.String() }
+
+// MinAdminTokenLength keeps NEWSBOT_ADMIN_TOKEN out of reach of guessing.
+const MinAdminTokenLength = 16
 
 // DefaultDatabaseURL is a SQLite file in the working directory.
 const DefaultDatabaseURL = "newsbot.db"
@@ -93,6 +98,7 @@ func ConfigVars() []ConfigVar {
 		{"NEWSBOT_LOG_LEVEL", "info", "Log level: debug, info, warn or error (logs go to stderr)"},
 		{"NEWSBOT_BRIEFING_SIZE", "5", "Stories per briefing, 1 to 20"},
 		{"NEWSBOT_HTTP_ADDR", "", "Address for the HTTP listener, e.g. :8080; empty for none"},
+		{"NEWSBOT_ADMIN_TOKEN", "", "Turns on the operator's panel at /admin/ on NEWSBOT_HTTP_ADDR: the secret to log in with (at least 16 characters); empty for no panel"},
 		{"TELEGRAM_BOT_TOKEN", "", "Telegram bot token from BotFather; starts the Telegram adapter"},
 		{"TELEGRAM_API_ENDPOINT", DefaultTelegramAPIEndpoint, "Bot API endpoint format (token, method): a self-hosted Bot API server"},
 		{"TELEGRAM_WEBHOOK_URL", "", "Public HTTPS URL Telegram posts updates to; empty for long polling (needs NEWSBOT_HTTP_ADDR)"},
@@ -124,6 +130,7 @@ func ParseConfig(env map[string]string) (Config, error) {
 		DatabaseURL:           get("DATABASE_URL"),
 		TimezoneName:          get("NEWSBOT_TIMEZONE"),
 		HTTPAddr:              get("NEWSBOT_HTTP_ADDR"),
+		AdminToken:            get("NEWSBOT_ADMIN_TOKEN"),
 		TelegramToken:         get("TELEGRAM_BOT_TOKEN"),
 		TelegramAPIEndpoint:   get("TELEGRAM_API_ENDPOINT"),
 		TelegramWebhookURL:    get("TELEGRAM_WEBHOOK_URL"),
@@ -241,6 +248,14 @@ func (c *Config) Validate() error {
 		}
 		if c.HTTPAddr == "" {
 			errs = append(errs, errors.New("TELEGRAM_WEBHOOK_URL is set but NEWSBOT_HTTP_ADDR is not: the webhook needs the HTTP listener"))
+		}
+	}
+	if c.AdminToken != "" {
+		if len(c.AdminToken) < MinAdminTokenLength {
+			errs = append(errs, fmt.Errorf("NEWSBOT_ADMIN_TOKEN: too short: use at least %d characters, e.g. from `openssl rand -hex 24`", MinAdminTokenLength))
+		}
+		if c.HTTPAddr == "" {
+			errs = append(errs, errors.New("NEWSBOT_ADMIN_TOKEN is set but NEWSBOT_HTTP_ADDR is not: the panel is served on the HTTP listener"))
 		}
 	}
 	if s := c.TelegramWebhookSecret; s != "" && !validWebhookSecret(s) {
