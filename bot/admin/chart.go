@@ -16,6 +16,7 @@ const (
 	chartWidth  = 720.0
 	chartHeight = 180.0
 	chartLeft   = 48.0 // room for the y labels
+	chartRight  = 24.0 // room for the last x label
 	chartBottom = 20.0 // room for the x labels
 	chartTop    = 14.0
 )
@@ -33,6 +34,7 @@ type chart struct {
 	Width    float64
 	Height   float64
 	Left     float64
+	Right    float64 // x of the plot's right edge
 	Base     float64 // y of the x axis
 }
 
@@ -71,7 +73,7 @@ func sendCharts(sends []briefings.SendCount, limits map[briefings.Platform]float
 }
 
 func drawChart(p briefings.Platform, sends []briefings.SendCount, limit float64, start, end time.Time, loc *time.Location) chart {
-	c := chart{Platform: p, Limit: limit, Width: chartWidth, Height: chartHeight, Left: chartLeft, Base: chartHeight - chartBottom}
+	c := chart{Platform: p, Limit: limit, Width: chartWidth, Height: chartHeight, Left: chartLeft, Right: chartWidth - chartRight, Base: chartHeight - chartBottom}
 	minutes := int(end.Sub(start) / time.Minute)
 	if minutes <= 0 {
 		return c
@@ -85,7 +87,7 @@ func drawChart(p briefings.Platform, sends []briefings.SendCount, limit float64,
 	top := niceCeil(math.Max(float64(c.Peak), limit))
 	plotH := c.Base - chartTop
 	y := func(v float64) float64 { return c.Base - v/top*plotH }
-	step := (chartWidth - chartLeft) / float64(minutes)
+	step := (chartWidth - chartLeft - chartRight) / float64(minutes)
 	for _, s := range sends {
 		i := int(s.Minute.Sub(start) / time.Minute)
 		h := float64(s.Sends) / top * plotH
@@ -101,7 +103,11 @@ func drawChart(p briefings.Platform, sends []briefings.SendCount, limit float64,
 		v := top * float64(i) / 4
 		c.YTicks = append(c.YTicks, chartTick{Pos: round1(y(v)), Label: fmt.Sprintf("%.0f", v)})
 	}
-	for m := 0; m <= minutes; m += 30 {
+	first := 0
+	for first < minutes && start.Add(time.Duration(first)*time.Minute).In(loc).Minute()%30 != 0 {
+		first++
+	}
+	for m := first; m <= minutes; m += 30 {
 		c.XTicks = append(c.XTicks, chartTick{Pos: round1(chartLeft + float64(m)*step), Label: start.Add(time.Duration(m) * time.Minute).In(loc).Format("15:04")})
 	}
 	return c

@@ -17,6 +17,9 @@ type FetchRecorder interface {
 // modified, or error) is kept for the feeds page, which the feed's stored
 // state alone cannot tell: a 304 and a 200 leave it the same.
 func RecordFetches(f briefings.Fetcher, rec FetchRecorder, log *slog.Logger) briefings.Fetcher {
+	if log == nil {
+		log = slog.Default()
+	}
 	return recordingFetcher{f, rec, log}
 }
 

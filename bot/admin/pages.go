@@ -48,7 +48,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusUnauthorized, "login", &view{Title: "Log in", Now: h.now(), Error: "That is not the admin token."})
 		return
 	}
-	expires := h.now().Add(sessionLifetime)
+	expires := time.Now().Add(sessionLifetime)
 	h.setSessionCookie(w, h.keys.newSession(expires), expires)
 	h.opts.Logger.Info("admin: logged in", "client", addr)
 	http.Redirect(w, r, "/admin/feeds", http.StatusSeeOther)
