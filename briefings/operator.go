@@ -82,8 +82,13 @@ type SubscriptionTotal struct {
 	Platform    Platform
 	Active      int
 	Deactivated int
-	DueSoon     int // active and due before the horizon asked for
+	DueSoon     int // active and due before the horizon asked for, at most DueSoonCountCap
 }
+
+// DueSoonCountCap is where counting the subscriptions due soon stops (a
+// count of DueSoonCountCap means that many or more), so that a page stays
+// fast when every chat is due in the same hour.
+const DueSoonCountCap = 10_000
 
 // DeliveryCount is how many ledger entries created since some instant are in
 // one state.

@@ -50,6 +50,13 @@ func (h *Handler) funcs() template.FuncMap {
 			return s
 		},
 		"add": func(a, b int) int { return a + b },
+		// atLeast shows a count that stopped at its cap as "cap+".
+		"atLeast": func(n, limit int) string {
+			if n >= limit {
+				return fmt.Sprintf("%d+", limit)
+			}
+			return fmt.Sprint(n)
+		},
 	}
 }
 

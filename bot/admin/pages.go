@@ -308,6 +308,7 @@ type subscriptionsPage struct {
 	Rows      []briefings.SubscriptionRow
 	Next      string
 	DueBefore time.Time
+	DueCap    int
 }
 
 func (h *Handler) subscriptions(w http.ResponseWriter, r *http.Request, v *view) {
@@ -315,7 +316,7 @@ func (h *Handler) subscriptions(w http.ResponseWriter, r *http.Request, v *view)
 	q := r.URL.Query()
 	p := subscriptionsPage{
 		Platform: briefings.Platform(q.Get("platform")), State: briefings.SubscriptionState(q.Get("state")),
-		ChatID: strings.TrimSpace(q.Get("chat")), DueBefore: v.Now.Add(dueHorizon),
+		ChatID: strings.TrimSpace(q.Get("chat")), DueBefore: v.Now.Add(dueHorizon), DueCap: briefings.DueSoonCountCap,
 		States: []briefings.SubscriptionState{briefings.SubscriptionsActive, briefings.SubscriptionsDeactivated, briefings.SubscriptionsDueSoon},
 	}
 	if !slices.Contains(p.States, p.State) {

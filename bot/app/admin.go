@@ -32,7 +32,7 @@ func (m *Main) recordFetches(f briefings.Fetcher) briefings.Fetcher {
 
 // mountAdmin serves the operator's panel under /admin/ when
 // NEWSBOT_ADMIN_TOKEN is set; without it /admin/ does not exist.
-func (m *Main) mountAdmin(mux *http.ServeMux) error {
+func (m *Main) mountAdmin(ctx context.Context, mux *http.ServeMux) error {
 	if m.Config.AdminToken == "" {
 		return nil
 	}
@@ -43,8 +43,12 @@ func (m *Main) mountAdmin(mux *http.ServeMux) error {
 	}
 	var poll func(ctx context.Context) error
 	if m.poller != nil {
-		poll = func(ctx context.Context) error {
-			_, err := m.poller.Poll(ctx)
+		// A round the panel starts ends with the process, too.
+		poll = func(pollCtx context.Context) error {
+			pollCtx, cancel := context.WithCancel(pollCtx)
+			defer cancel()
+			defer context.AfterFunc(ctx, cancel)()
+			_, err := m.poller.Poll(pollCtx)
 			return err
 		}
 	}

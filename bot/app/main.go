@@ -285,7 +285,7 @@ func (m *Main) serveHTTP(ctx context.Context, platforms []bot.Platform) (*http.S
 		io.WriteString(w, "ready\n")
 	})
 	mux.Handle("GET /metrics", m.metrics.Handler())
-	if err := m.mountAdmin(mux); err != nil {
+	if err := m.mountAdmin(ctx, mux); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)

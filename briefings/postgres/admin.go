@@ -132,7 +132,8 @@ func (db *DB) updateSource(ctx context.Context, op, feedURL, query string, a ...
 }
 
 // SubscriptionTotals counts each platform's subscriptions: active,
-// deactivated, and active and due before dueBefore.
+// deactivated, and active and due before dueBefore (counted up to
+// briefings.DueSoonCountCap).
 func (db *DB) SubscriptionTotals(ctx context.Context, dueBefore time.Time) ([]briefings.SubscriptionTotal, error) {
 	var out []briefings.SubscriptionTotal
 	err := db.inTx(ctx, snapshot, func(tx pgx.Tx) error {
@@ -152,8 +153,9 @@ func (db *DB) SubscriptionTotals(ctx context.Context, dueBefore time.Time) ([]br
 			return err
 		}
 		for i := range out {
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM subscriptions WHERE active AND platform = $1 AND next_due <= $2`,
-				string(out[i].Platform), clamp(dueBefore)).Scan(&out[i].DueSoon); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM (
+				SELECT 1 FROM subscriptions WHERE active AND platform = $1 AND next_due <= $2 LIMIT $3) due`,
+				string(out[i].Platform), clamp(dueBefore), briefings.DueSoonCountCap).Scan(&out[i].DueSoon); err != nil {
 				return err
 			}
 		}

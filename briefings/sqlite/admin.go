@@ -134,16 +134,16 @@ func (db *DB) updateSource(ctx context.Context, op, feedURL, query string, args 
 }
 
 // SubscriptionTotals counts each platform's subscriptions: active,
-// deactivated, and active and due before dueBefore.
+// deactivated (kept counted by triggers), and active and due before
+// dueBefore (counted up to briefings.DueSoonCountCap).
 func (db *DB) SubscriptionTotals(ctx context.Context, dueBefore time.Time) ([]briefings.SubscriptionTotal, error) {
 	var out []briefings.SubscriptionTotal
 	err := inTx(ctx, db.read, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT platform, active, count(*) FROM subscriptions GROUP BY platform, active ORDER BY platform`)
+		rows, err := tx.QueryContext(ctx, `SELECT platform, active, n FROM subscription_counts WHERE n > 0 ORDER BY platform, active`)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		byPlatform := map[briefings.Platform]int{}
 		for rows.Next() {
 			var platform string
 			var active bool
@@ -152,24 +152,22 @@ func (db *DB) SubscriptionTotals(ctx context.Context, dueBefore time.Time) ([]br
 				return err
 			}
 			p := briefings.Platform(platform)
-			i, ok := byPlatform[p]
-			if !ok {
-				i = len(out)
-				byPlatform[p] = i
+			if len(out) == 0 || out[len(out)-1].Platform != p {
 				out = append(out, briefings.SubscriptionTotal{Platform: p})
 			}
 			if active {
-				out[i].Active = n
+				out[len(out)-1].Active = n
 			} else {
-				out[i].Deactivated = n
+				out[len(out)-1].Deactivated = n
 			}
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
 		for i := range out {
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM subscriptions WHERE active AND next_due <= ? AND +platform = ?`,
-				queryMicros(dueBefore), string(out[i].Platform)).Scan(&out[i].DueSoon); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (
+				SELECT 1 FROM subscriptions WHERE active AND next_due <= ? AND +platform = ? LIMIT ?)`,
+				queryMicros(dueBefore), string(out[i].Platform), briefings.DueSoonCountCap).Scan(&out[i].DueSoon); err != nil {
 				return err
 			}
 		}
@@ -200,6 +198,12 @@ func (db *DB) ListSubscriptions(ctx context.Context, q briefings.SubscriptionQue
 		// As written in the partial index's condition, so that it is used.
 		where, order = `WHERE active AND next_due <= ?`, `ORDER BY next_due, id`
 		args = append(args, queryMicros(q.DueBefore))
+		if q.Platform != "" {
+			// Unary +: walk subscriptions_due, not all of the platform's.
+			where += ` AND +platform = ?`
+			args = append(args, string(q.Platform))
+			q.Platform = ""
+		}
 	case briefings.SubscriptionsActive:
 		where = `WHERE active = 1`
 	case briefings.SubscriptionsDeactivated:
@@ -301,11 +305,26 @@ func (db *DB) DeliveryHistory(ctx context.Context, subscriptionID int64, limit i
 	return out, nil
 }
 
+// quarter is the span delivery_counts counts ledger entries by, in
+// microseconds (migration 0003).
+const quarter = int64(15 * time.Minute / time.Microsecond)
+
 // CountDeliveries counts the ledger entries created at or after since, by
-// state, in the states' alphabetical order.
+// state, in the states' alphabetical order: the whole quarters of an hour
+// from delivery_counts, the part of a quarter before the first whole one
+// from the ledger itself.
 func (db *DB) CountDeliveries(ctx context.Context, since time.Time) ([]briefings.DeliveryCount, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT state, count(*) FROM deliveries WHERE created_at >= ? GROUP BY state ORDER BY state`,
-		queryMicros(since))
+	from := queryMicros(since)
+	whole := from - ((from%quarter)+quarter)%quarter
+	if whole < from {
+		whole += quarter
+	}
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT state, sum(n) FROM (
+			SELECT state, n FROM delivery_counts WHERE quarter >= ?
+			UNION ALL
+			SELECT state, count(*) FROM deliveries WHERE created_at >= ? AND created_at < ? GROUP BY state)
+		GROUP BY state HAVING sum(n) > 0 ORDER BY state`, whole, from, whole)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: count deliveries: %w", err)
 	}
@@ -379,7 +398,7 @@ func (db *DB) RetryQueue(ctx context.Context, now time.Time, limit int) ([]brief
 	rows, err := db.read.QueryContext(ctx, `
 		SELECT * FROM (
 			SELECT s.id, s.platform, s.chat_id, d.local_date, d.messages_sent, d.created_at, s.claim_owner, s.claim_until, s.last_error
-			FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+			FROM deliveries d INDEXED BY deliveries_pending JOIN subscriptions s ON s.id = d.subscription_id
 			WHERE d.state = 'pending'
 			ORDER BY d.created_at LIMIT ?)
 		UNION ALL

@@ -212,6 +212,20 @@ func testAdminSubscriptions(t *testing.T, open func(t *testing.T) AdminStore) {
 		}
 	}
 
+	// A chat that moves to another platform's id keeps the counts right, and
+	// one that moves onto an existing subscription replaces it.
+	if err := s.MoveSubscription(ctx, briefings.ChatRef{Platform: dc, ID: "9"}, briefings.ChatRef{Platform: tg, ID: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	totals, err = s.SubscriptionTotals(ctx, at(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []briefings.SubscriptionTotal{{Platform: dc, Active: 1}, {Platform: tg, Active: 1, Deactivated: 2, DueSoon: 1}}
+	if diff := cmp.Diff(want, totals); diff != "" {
+		t.Errorf("SubscriptionTotals after a move (-want +got):\n%s", diff)
+	}
+
 	row, err := s.SubscriptionByID(ctx, gone.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +233,7 @@ func testAdminSubscriptions(t *testing.T, open func(t *testing.T) AdminStore) {
 	if row.Active || row.LastError != gone.LastError || !row.DeactivatedAt.Equal(at(0).Add(time.Minute)) {
 		t.Errorf("deactivated subscription = %+v; want its reason and when its chat was found gone", row)
 	}
-	if others, _ := s.ListSubscriptions(ctx, briefings.SubscriptionQuery{ChatID: "9", Limit: 1}); len(others) != 1 || !others[0].DeactivatedAt.IsZero() {
+	if others, _ := s.ListSubscriptions(ctx, briefings.SubscriptionQuery{ChatID: "2", Limit: 1}); len(others) != 1 || !others[0].DeactivatedAt.IsZero() {
 		t.Errorf("unsubscribed chat = %+v; want no deactivation time (no delivery found it gone)", others)
 	}
 	if _, err := s.SubscriptionByID(ctx, gone.ID+100); !errors.Is(err, briefings.ErrNotFound) {
@@ -294,6 +308,14 @@ func testAdminDeliveries(t *testing.T, open func(t *testing.T) AdminStore) {
 	}
 	if len(history) != 1 || history[0].State != briefings.DeliverySent || history[0].MessagesSent != 2 || history[0].LocalDate != "2025-03-14" {
 		t.Errorf("DeliveryHistory = %+v; want the sent day with its 2 messages", history)
+	}
+
+	if n, err := s.PruneDeliveries(ctx, at(1)); err != nil || n != 1 {
+		t.Fatalf("PruneDeliveries = %d, %v; want the finished entry gone", n, err)
+	}
+	counts, _ = s.CountDeliveries(ctx, at(-1))
+	if diff := cmp.Diff(wantCounts[:1], counts); diff != "" {
+		t.Errorf("CountDeliveries after pruning (-want +got):\n%s", diff)
 	}
 
 	queue, err := s.RetryQueue(ctx, at(1), 10)

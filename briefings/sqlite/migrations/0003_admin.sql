@@ -33,3 +33,68 @@ CREATE TABLE send_minutes (
     sends    INTEGER NOT NULL CHECK (sends > 0),
     PRIMARY KEY (minute, platform)
 ) STRICT, WITHOUT ROWID;
+
+-- Counts the panel reads with a look-up instead of counting up to 100,000
+-- rows on every page, kept by triggers in the transaction that changes the
+-- rows they count, so they are never off by a write.
+
+-- Subscriptions per platform and state.
+CREATE TABLE subscription_counts (
+    platform TEXT    NOT NULL,
+    active   INTEGER NOT NULL,
+    n        INTEGER NOT NULL,
+    PRIMARY KEY (platform, active)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO subscription_counts (platform, active, n)
+    SELECT platform, active, count(*) FROM subscriptions GROUP BY platform, active;
+
+CREATE TRIGGER subscription_counts_insert AFTER INSERT ON subscriptions BEGIN
+    INSERT INTO subscription_counts (platform, active, n) VALUES (new.platform, new.active, 1)
+        ON CONFLICT (platform, active) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER subscription_counts_delete AFTER DELETE ON subscriptions BEGIN
+    UPDATE subscription_counts SET n = n - 1 WHERE platform = old.platform AND active = old.active;
+END;
+
+-- An upsert's DO UPDATE fires it too (SaveSubscription).
+CREATE TRIGGER subscription_counts_update AFTER UPDATE OF platform, active ON subscriptions
+    WHEN old.platform <> new.platform OR old.active <> new.active BEGIN
+    UPDATE subscription_counts SET n = n - 1 WHERE platform = old.platform AND active = old.active;
+    INSERT INTO subscription_counts (platform, active, n) VALUES (new.platform, new.active, 1)
+        ON CONFLICT (platform, active) DO UPDATE SET n = n + 1;
+END;
+
+-- Ledger entries per state and quarter of an hour of created_at (every zone's
+-- midnight falls on one), for today's counts.
+CREATE TABLE delivery_counts (
+    quarter INTEGER NOT NULL, -- created_at rounded down to 15 minutes
+    state   TEXT    NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (quarter, state)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO delivery_counts (quarter, state, n)
+    SELECT created_at - (created_at % 900000000 + 900000000) % 900000000, state, count(*)
+    FROM deliveries GROUP BY 1, 2;
+
+CREATE TRIGGER delivery_counts_insert AFTER INSERT ON deliveries BEGIN
+    INSERT INTO delivery_counts (quarter, state, n)
+        VALUES (new.created_at - (new.created_at % 900000000 + 900000000) % 900000000, new.state, 1)
+        ON CONFLICT (quarter, state) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER delivery_counts_delete AFTER DELETE ON deliveries BEGIN
+    UPDATE delivery_counts SET n = n - 1
+        WHERE quarter = old.created_at - (old.created_at % 900000000 + 900000000) % 900000000 AND state = old.state;
+END;
+
+CREATE TRIGGER delivery_counts_update AFTER UPDATE OF state, created_at ON deliveries
+    WHEN old.state <> new.state OR old.created_at <> new.created_at BEGIN
+    UPDATE delivery_counts SET n = n - 1
+        WHERE quarter = old.created_at - (old.created_at % 900000000 + 900000000) % 900000000 AND state = old.state;
+    INSERT INTO delivery_counts (quarter, state, n)
+        VALUES (new.created_at - (new.created_at % 900000000 + 900000000) % 900000000, new.state, 1)
+        ON CONFLICT (quarter, state) DO UPDATE SET n = n + 1;
+END;
