@@ -15,9 +15,9 @@ import (
 // Page sizes: every page reads a bounded number of rows, whatever the store
 // holds.
 const (
-	feedsPerPage         = 100
+	feedsPerPage         = 50
 	feedItemsShown       = 50
-	storiesShown         = 200
+	storiesShown         = 100
 	subscriptionsPerPage = 50
 	ledgerDaysShown      = 60
 	retryQueueShown      = 100

@@ -4,6 +4,10 @@
 -- first fetch. A failure's text stays in last_error.
 ALTER TABLE sources ADD COLUMN last_result TEXT NOT NULL DEFAULT '';
 
+-- The feeds page: failing feeds first, then in the order added, a page at a
+-- time: ORDER BY last_error = '', id LIMIT ? OFFSET ?, read off the index.
+CREATE INDEX sources_failing_first ON sources (last_error = '', id);
+
 -- A feed's recent items and how many it brought in the last day:
 -- feed_url = ? AND ingested_at >= ?.
 CREATE INDEX items_feed ON items (feed_url, ingested_at);
