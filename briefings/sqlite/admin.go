@@ -44,22 +44,15 @@ func (db *DB) FeedStatuses(ctx context.Context, q briefings.FeedQuery) ([]briefi
 			ORDER BY last_error = '', id LIMIT ? OFFSET ?)
 		SELECT page.*, (SELECT count(*) FROM items WHERE items.feed_url = page.url AND items.ingested_at >= ?)
 		FROM page ORDER BY last_error = '', id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: feed statuses: %w", err)
-	}
-	defer rows.Close()
-	var out []briefings.FeedStatus
-	for rows.Next() {
+	out, err := collect(rows, err, func(rows *sql.Rows) (briefings.FeedStatus, error) {
 		var f briefings.FeedStatus
 		var fetched, next int64
-		if err := rows.Scan(&f.ID, &f.URL, &f.Title, &f.ETag, &f.LastModified, &fetched, &f.LastError, &f.Failures, &next,
-			&f.LastResult, &f.ItemsLastDay); err != nil {
-			return nil, fmt.Errorf("sqlite: feed statuses: %w", err)
-		}
+		err := rows.Scan(&f.ID, &f.URL, &f.Title, &f.ETag, &f.LastModified, &fetched, &f.LastError, &f.Failures, &next,
+			&f.LastResult, &f.ItemsLastDay)
 		f.LastFetchedAt, f.NextFetchAt = fromMicros(fetched), fromMicros(next)
-		out = append(out, f)
-	}
-	if err := rows.Err(); err != nil {
+		return f, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: feed statuses: %w", err)
 	}
 	return out, nil
@@ -87,22 +80,15 @@ func (db *DB) FeedItems(ctx context.Context, feedURL string, limit int) ([]brief
 		FROM items i JOIN stories s ON s.id = i.story_id
 		WHERE i.feed_url = ?
 		ORDER BY i.ingested_at DESC, i.id DESC LIMIT ?`, feedURL, limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: feed items %s: %w", feedURL, err)
-	}
-	defer rows.Close()
-	var out []briefings.FeedItem
-	for rows.Next() {
+	out, err := collect(rows, err, func(rows *sql.Rows) (briefings.FeedItem, error) {
 		var it briefings.FeedItem
 		var published, ingested int64
-		if err := rows.Scan(&it.FeedURL, &it.GUID, &it.Link, &it.Title, &it.Text, &it.Outlet, &published, &ingested,
-			&it.StoryID, &it.StoryHeadline, &it.StoryItems); err != nil {
-			return nil, fmt.Errorf("sqlite: feed items %s: %w", feedURL, err)
-		}
+		err := rows.Scan(&it.FeedURL, &it.GUID, &it.Link, &it.Title, &it.Text, &it.Outlet, &published, &ingested,
+			&it.StoryID, &it.StoryHeadline, &it.StoryItems)
 		it.Published, it.IngestedAt = fromMicros(published), fromMicros(ingested)
-		out = append(out, it)
-	}
-	if err := rows.Err(); err != nil {
+		return it, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: feed items %s: %w", feedURL, err)
 	}
 	return out, nil
@@ -225,19 +211,8 @@ func (db *DB) ListSubscriptions(ctx context.Context, q briefings.SubscriptionQue
 	}
 	args = append(args, q.Limit)
 	rows, err := db.read.QueryContext(ctx, `SELECT `+subscriptionColumns+`, `+deactivatedAt+` FROM subscriptions `+where+` `+order+` LIMIT ?`, args...)
+	out, err := collect(rows, err, func(rows *sql.Rows) (briefings.SubscriptionRow, error) { return scanSubscriptionRow(rows) })
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list subscriptions: %w", err)
-	}
-	defer rows.Close()
-	var out []briefings.SubscriptionRow
-	for rows.Next() {
-		row, err := scanSubscriptionRow(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list subscriptions: %w", err)
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list subscriptions: %w", err)
 	}
 	return out, nil
@@ -287,19 +262,8 @@ func (db *DB) DeliveryHistory(ctx context.Context, subscriptionID int64, limit i
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE subscription_id = ?
 		ORDER BY local_date DESC LIMIT ?`, subscriptionID, limit)
+	out, err := collect(rows, err, func(rows *sql.Rows) (briefings.Delivery, error) { return scanDelivery(rows) })
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: delivery history %d: %w", subscriptionID, err)
-	}
-	defer rows.Close()
-	var out []briefings.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: delivery history %d: %w", subscriptionID, err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: delivery history %d: %w", subscriptionID, err)
 	}
 	return out, nil
@@ -325,21 +289,14 @@ func (db *DB) CountDeliveries(ctx context.Context, since time.Time) ([]briefings
 			UNION ALL
 			SELECT state, count(*) FROM deliveries WHERE created_at >= ? AND created_at < ? GROUP BY state)
 		GROUP BY state HAVING sum(n) > 0 ORDER BY state`, whole, from, whole)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: count deliveries: %w", err)
-	}
-	defer rows.Close()
-	var out []briefings.DeliveryCount
-	for rows.Next() {
+	out, err := collect(rows, err, func(rows *sql.Rows) (briefings.DeliveryCount, error) {
 		var c briefings.DeliveryCount
 		var state string
-		if err := rows.Scan(&state, &c.Count); err != nil {
-			return nil, fmt.Errorf("sqlite: count deliveries: %w", err)
-		}
+		err := rows.Scan(&state, &c.Count)
 		c.State = briefings.DeliveryState(state)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+		return c, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: count deliveries: %w", err)
 	}
 	return out, nil
@@ -367,22 +324,15 @@ func recordSend(ctx context.Context, tx *sql.Tx, subscriptionID int64, at time.T
 func (db *DB) SendsPerMinute(ctx context.Context, since time.Time) ([]briefings.SendCount, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT minute, platform, sends FROM send_minutes WHERE minute >= ? ORDER BY minute, platform`,
 		queryMicros(since))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: sends per minute: %w", err)
-	}
-	defer rows.Close()
-	var out []briefings.SendCount
-	for rows.Next() {
+	out, err := collect(rows, err, func(rows *sql.Rows) (briefings.SendCount, error) {
 		var c briefings.SendCount
 		var minute int64
 		var platform string
-		if err := rows.Scan(&minute, &platform, &c.Sends); err != nil {
-			return nil, fmt.Errorf("sqlite: sends per minute: %w", err)
-		}
+		err := rows.Scan(&minute, &platform, &c.Sends)
 		c.Minute, c.Platform = fromMicros(minute), briefings.Platform(platform)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+		return c, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: sends per minute: %w", err)
 	}
 	return out, nil
@@ -409,27 +359,38 @@ func (db *DB) RetryQueue(ctx context.Context, now time.Time, limit int) ([]brief
 				AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending')
 			ORDER BY s.claim_until LIMIT ?)`,
 		limit, micros(time.Time{}), queryMicros(now), limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: retry queue: %w", err)
-	}
-	defer rows.Close()
-	var out []briefings.RetryEntry
-	for rows.Next() {
+	out, err := collect(rows, err, func(rows *sql.Rows) (briefings.RetryEntry, error) {
 		var e briefings.RetryEntry
 		var platform string
 		var started, until int64
-		if err := rows.Scan(&e.SubscriptionID, &platform, &e.Chat.ID, &e.LocalDate, &e.MessagesSent, &started, &e.Owner, &until, &e.LastError); err != nil {
-			return nil, fmt.Errorf("sqlite: retry queue: %w", err)
-		}
+		err := rows.Scan(&e.SubscriptionID, &platform, &e.Chat.ID, &e.LocalDate, &e.MessagesSent, &started, &e.Owner, &until, &e.LastError)
 		e.Chat.Platform = briefings.Platform(platform)
 		e.StartedAt, e.Until = fromMicros(started), fromMicros(until)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: retry queue: %w", err)
 	}
 	if len(out) > limit {
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// collect reads every row of a query with scan, and closes them; err is
+// the query's own error.
+func collect[T any](rows *sql.Rows, err error, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
