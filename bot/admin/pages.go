@@ -357,8 +357,7 @@ type subscriptionPage struct {
 	Sub         briefings.SubscriptionRow
 	Resumable   bool
 	Ledger      []briefings.Delivery
-	LocalTime   time.Time
-	NextDueHere time.Time
+	NextDueHere time.Time // in the subscription's own zone
 }
 
 func (h *Handler) subscriptionByID(r *http.Request) (briefings.SubscriptionRow, error) {
@@ -386,7 +385,6 @@ func (h *Handler) renderSubscription(w http.ResponseWriter, r *http.Request, v *
 	}
 	p := subscriptionPage{Sub: sub, Resumable: !sub.Active && sub.LastError != "", Ledger: ledger}
 	if loc, err := briefings.LoadZone(sub.Zone); err == nil {
-		p.LocalTime = v.Now.In(loc)
 		p.NextDueHere = sub.NextDue.In(loc)
 	}
 	v.Title, v.Nav, v.Data = sub.Chat.String(), "subscriptions", p

@@ -164,7 +164,8 @@ func TestPagesShowWhatTheStoreKnows(t *testing.T) {
 	if err != nil || !back.Active || back.LastError != "" || !back.NextDue.After(time.Now()) {
 		t.Errorf("after reactivate: %+v, %v; want active, no error, due later", back, err)
 	}
-	if _, body := c.get(resp.Header.Get("Location")); !strings.Contains(body, "Deliveries are back on") || strings.Contains(body, "Reactivate</button>") {
+	if _, body := c.get(resp.Header.Get("Location")); !strings.Contains(body, "Deliveries are back on") || strings.Contains(body, "Reactivate</button>") ||
+		!strings.Contains(body, back.NextDue.In(berlin(t)).Format("2006-01-02 15:04 MST")+" for the chat") {
 		t.Error("the subscription page does not say it was reactivated")
 	}
 	// An active subscription has nothing to reactivate.
@@ -273,3 +274,11 @@ func TestChartDrawsSendsAgainstTheBudget(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func berlin(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
