@@ -184,7 +184,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
 	m.HandleFunc("GET /admin/login", h.loginForm)
 	m.HandleFunc("POST /admin/login", h.login)
-	m.HandleFunc("POST /admin/logout", h.logout)
+	m.HandleFunc("POST /admin/logout", h.authed(h.logout))
 	m.HandleFunc("GET /admin/{$}", h.authed(func(w http.ResponseWriter, r *http.Request, v *view) {
 		http.Redirect(w, r, "/admin/feeds", http.StatusSeeOther)
 	}))

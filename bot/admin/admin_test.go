@@ -180,6 +180,18 @@ func TestLogin(t *testing.T) {
 	if resp, body := c.get("/admin/feeds"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "<h1>Feeds</h1>") {
 		t.Fatalf("with the session: %s", resp.Status)
 	}
+	// Logging out clears the cookie, from the panel's own form only.
+	if resp, _ := c.post("/admin/logout", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("logout without the CSRF token: %s; want 403", resp.Status)
+	}
+	resp, _ := c.post("/admin/logout", url.Values{"csrf": {c.csrf()}})
+	cleared := false
+	for _, out := range resp.Cookies() {
+		cleared = cleared || out.Name == cookieName && out.MaxAge < 0 && out.Value == ""
+	}
+	if resp.StatusCode != http.StatusSeeOther || !cleared {
+		t.Errorf("logout: %s, cookies %v; want 303 and the session cookie cleared", resp.Status, resp.Cookies())
+	}
 	// A forged or tampered cookie is no session.
 	forged := *ck
 	forged.Value = ck.Value[:len(ck.Value)-2] + "xx"

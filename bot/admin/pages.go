@@ -54,7 +54,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/feeds", http.StatusSeeOther)
 }
 
-func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, v *view) {
 	h.clearSessionCookie(w)
 	http.Redirect(w, r, "/admin/login?msg=loggedout", http.StatusSeeOther)
 }

@@ -261,3 +261,19 @@ func TestAdminPanelInBrowser(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminPanelOffWithoutToken: with no NEWSBOT_ADMIN_TOKEN there is no
+// /admin/ at all.
+func TestAdminPanelOffWithoutToken(t *testing.T) {
+	tg := newTelegramFake(t, telegramtest.Options{})
+	addr := freeAddr(t)
+	env := tgEnv(t, tg)
+	env["NEWSBOT_HTTP_ADDR"] = addr
+	startTelegramMain(t, env)
+	get(t, "http://"+addr+"/healthz")
+	for _, path := range []string{"/admin/", "/admin/login", "/admin/feeds"} {
+		if code, _ := get(t, "http://"+addr+path); code != http.StatusNotFound {
+			t.Errorf("%s without a token: %d, want 404", path, code)
+		}
+	}
+}
