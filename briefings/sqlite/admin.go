@@ -152,8 +152,8 @@ func (db *DB) SubscriptionTotals(ctx context.Context, dueBefore time.Time) ([]br
 		}
 		for i := range out {
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (
-				SELECT 1 FROM subscriptions WHERE active AND next_due <= ? AND +platform = ? LIMIT ?)`,
-				queryMicros(dueBefore), string(out[i].Platform), briefings.DueSoonCountCap).Scan(&out[i].DueSoon); err != nil {
+				SELECT 1 FROM subscriptions WHERE active AND platform = ? AND next_due <= ? LIMIT ?)`,
+				string(out[i].Platform), queryMicros(dueBefore), briefings.DueSoonCountCap).Scan(&out[i].DueSoon); err != nil {
 				return err
 			}
 		}
@@ -184,12 +184,7 @@ func (db *DB) ListSubscriptions(ctx context.Context, q briefings.SubscriptionQue
 		// As written in the partial index's condition, so that it is used.
 		where, order = `WHERE active AND next_due <= ?`, `ORDER BY next_due, id`
 		args = append(args, queryMicros(q.DueBefore))
-		if q.Platform != "" {
-			// Unary +: walk subscriptions_due, not all of the platform's.
-			where += ` AND +platform = ?`
-			args = append(args, string(q.Platform))
-			q.Platform = ""
-		}
+
 	case briefings.SubscriptionsActive:
 		where = `WHERE active = 1`
 	case briefings.SubscriptionsDeactivated:

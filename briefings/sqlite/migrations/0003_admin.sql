@@ -16,6 +16,12 @@ CREATE INDEX items_feed ON items (feed_url, ingested_at);
 -- totals per platform and state read from the index alone.
 CREATE INDEX subscriptions_platform_active ON subscriptions (platform, active, id);
 
+-- One platform's subscriptions due soon, counted and listed from the index:
+-- active AND platform = ? AND next_due <= ?; with active among its columns
+-- SQLite counts from the index alone. (ClaimDue keeps to subscriptions_due:
+-- its +platform cannot use this one.)
+CREATE INDEX subscriptions_platform_due ON subscriptions (platform, next_due, active) WHERE active;
+
 -- Search by chat id on any platform.
 CREATE INDEX subscriptions_chat ON subscriptions (chat_id);
 
