@@ -40,6 +40,7 @@ type Main struct {
 
 	store    Store
 	Service  *briefings.Service // set by Run once the store is open
+	poller   *briefings.Poller
 	metrics  *metrics.Metrics
 	httpAddr string
 	ready    atomic.Bool // the platforms are serving
@@ -129,6 +130,8 @@ func (m *Main) run(ctx context.Context) error {
 		Now:      m.Now,
 		Logger:   log,
 	}
+	poller.Fetcher = m.recordFetches(poller.Fetcher)
+	m.poller = poller
 
 	if len(srcs) == 0 {
 		if err := m.ingestSample(ctx); err != nil {
@@ -294,6 +297,9 @@ func (m *Main) serveHTTP(ctx context.Context, platforms []bot.Platform) (*http.S
 		io.WriteString(w, "ready\n")
 	})
 	mux.Handle("GET /metrics", m.metrics.Handler())
+	if err := m.mountAdmin(ctx, mux); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("NEWSBOT_HTTP_ADDR: %w", err)

@@ -207,7 +207,7 @@ func (db *DB) RecordProgress(ctx context.Context, owner string, subscriptionID i
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("no pending delivery: %w", briefings.ErrNotFound)
 		}
-		return nil
+		return recordSend(ctx, tx, subscriptionID, db.now())
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: record progress %d %s: %w", subscriptionID, localDate, err)

@@ -230,7 +230,7 @@ func (db *DB) RecordProgress(ctx context.Context, owner string, subscriptionID i
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("no pending delivery: %w", briefings.ErrNotFound)
 		}
-		return nil
+		return recordSend(ctx, tx, subscriptionID, db.now())
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: record progress %d %s: %w", subscriptionID, localDate, err)

@@ -33,6 +33,7 @@ type Config struct {
 	LogLevel          slog.Level    // NEWSBOT_LOG_LEVEL
 	BriefingSize      int           // NEWSBOT_BRIEFING_SIZE
 	HTTPAddr          string        // NEWSBOT_HTTP_ADDR
+	AdminToken        string        // NEWSBOT_ADMIN_TOKEN
 
 	Telegram telegram.Config
 	Discord  discord.Config
@@ -59,6 +60,7 @@ func (c Config) String() string {
 	c.Telegram.WebhookSecret = mask(c.Telegram.WebhookSecret)
 	c.Discord.Token = mask(c.Discord.Token)
 	c.LLM.APIKey = mask(c.LLM.APIKey)
+	c.AdminToken = mask(c.AdminToken)
 	c.DatabaseURL = briefings.RedactURL(c.DatabaseURL)
 	type plain Config // without this method
 	return fmt.Sprintf("%+v", plain(c))
@@ -66,6 +68,9 @@ func (c Config) String() string {
 
 // GoString masks secrets under %#v too.
 func (c Config) GoString() string { return c.String() }
+
+// MinAdminTokenLength keeps NEWSBOT_ADMIN_TOKEN out of reach of guessing.
+const MinAdminTokenLength = 16
 
 // DefaultDatabaseURL is a SQLite file in the working directory.
 const DefaultDatabaseURL = "newsbot.db"
@@ -83,6 +88,7 @@ func Vars() []env.Var {
 		{Name: "NEWSBOT_LOG_LEVEL", Default: "info", Doc: "Log level: debug, info, warn or error (logs go to stderr)"},
 		{Name: "NEWSBOT_BRIEFING_SIZE", Default: "5", Doc: "Stories per briefing, 1 to 20"},
 		{Name: "NEWSBOT_HTTP_ADDR", Default: "", Doc: "Address for the HTTP listener, e.g. :8080; empty for none"},
+		{Name: "NEWSBOT_ADMIN_TOKEN", Default: "", Doc: "Turns on the operator's panel at /admin/ on NEWSBOT_HTTP_ADDR: the secret to log in with (at least 16 characters); empty for no panel"},
 	}, telegram.ConfigVars(), discord.ConfigVars(), []env.Var{
 		{Name: "NEWSBOT_LLM_URL", Default: "", Doc: "OpenAI-compatible API base URL for LLM summaries; empty for extractive only"},
 		{Name: "NEWSBOT_LLM_MODEL", Default: "", Doc: "Model name for LLM summaries"},
@@ -106,6 +112,7 @@ func Parse(vars map[string]string) (Config, error) {
 		LogLevel:          slog.LevelInfo,
 		BriefingSize:      r.Int("NEWSBOT_BRIEFING_SIZE", briefings.DefaultBriefingSize),
 		HTTPAddr:          r.String("NEWSBOT_HTTP_ADDR"),
+		AdminToken:        r.String("NEWSBOT_ADMIN_TOKEN"),
 		Telegram:          telegram.ReadConfig(r),
 		Discord:           discord.ReadConfig(r),
 		LLM: LLM{
@@ -166,6 +173,14 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Discord.Validate())
 	if c.Discord.PublicKey != "" && c.HTTPAddr == "" {
 		errs = append(errs, errors.New("DISCORD_PUBLIC_KEY is set but NEWSBOT_HTTP_ADDR is not: HTTP interactions need the HTTP listener"))
+	}
+	if c.AdminToken != "" {
+		if len(c.AdminToken) < MinAdminTokenLength {
+			errs = append(errs, fmt.Errorf("NEWSBOT_ADMIN_TOKEN: too short: use at least %d characters, e.g. from `openssl rand -hex 24`", MinAdminTokenLength))
+		}
+		if c.HTTPAddr == "" {
+			errs = append(errs, errors.New("NEWSBOT_ADMIN_TOKEN is set but NEWSBOT_HTTP_ADDR is not: the panel is served on the HTTP listener"))
+		}
 	}
 	if (c.LLM.URL == "") != (c.LLM.Model == "") {
 		errs = append(errs, errors.New("NEWSBOT_LLM_URL and NEWSBOT_LLM_MODEL go together: set both or neither"))
