@@ -13,6 +13,7 @@ type Store interface {
 	StoryStore
 	SubscriptionStore
 	SummaryCache
+	ChatSourceStore
 }
 
 // SourceStore keeps the list of feeds and their fetch state.
