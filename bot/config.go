@@ -26,6 +26,8 @@ type Config struct {
 	LogLevel          slog.Level    // NEWSBOT_LOG_LEVEL
 	BriefingSize      int           // NEWSBOT_BRIEFING_SIZE
 	HTTPAddr          string        // NEWSBOT_HTTP_ADDR
+	MaxSourcesPerChat int           // NEWSBOT_MAX_SOURCES_PER_CHAT
+	MaxFeeds          int           // NEWSBOT_MAX_FEEDS
 
 	TelegramToken         string  // TELEGRAM_BOT_TOKEN
 	TelegramAPIEndpoint   string  // TELEGRAM_API_ENDPOINT
@@ -93,6 +95,8 @@ func ConfigVars() []ConfigVar {
 		{"NEWSBOT_LOG_LEVEL", "info", "Log level: debug, info, warn or error (logs go to stderr)"},
 		{"NEWSBOT_BRIEFING_SIZE", "5", "Stories per briefing, 1 to 20"},
 		{"NEWSBOT_HTTP_ADDR", "", "Address for the HTTP listener, e.g. :8080; empty for none"},
+		{"NEWSBOT_MAX_SOURCES_PER_CHAT", strconv.Itoa(briefings.DefaultMaxSourcesPerChat), "Feeds one chat may add with /sources add, 1 to 1000"},
+		{"NEWSBOT_MAX_FEEDS", strconv.Itoa(briefings.DefaultMaxFeeds), "Distinct feeds newsbot polls in all (the operator's and every chat's), at least 1"},
 		{"TELEGRAM_BOT_TOKEN", "", "Telegram bot token from BotFather; starts the Telegram adapter"},
 		{"TELEGRAM_API_ENDPOINT", DefaultTelegramAPIEndpoint, "Bot API endpoint format (token, method): a self-hosted Bot API server"},
 		{"TELEGRAM_WEBHOOK_URL", "", "Public HTTPS URL Telegram posts updates to; empty for long polling (needs NEWSBOT_HTTP_ADDR)"},
@@ -181,10 +185,12 @@ func ParseConfig(env map[string]string) (Config, error) {
 		c.TelegramRateScale = f
 	}
 	c.DiscordShardCount = 1
+	c.MaxSourcesPerChat, c.MaxFeeds = briefings.DefaultMaxSourcesPerChat, briefings.DefaultMaxFeeds
 	for _, v := range []struct {
 		name string
 		dst  *int
-	}{{"DISCORD_SHARD_ID", &c.DiscordShardID}, {"DISCORD_SHARD_COUNT", &c.DiscordShardCount}} {
+	}{{"DISCORD_SHARD_ID", &c.DiscordShardID}, {"DISCORD_SHARD_COUNT", &c.DiscordShardCount},
+		{"NEWSBOT_MAX_SOURCES_PER_CHAT", &c.MaxSourcesPerChat}, {"NEWSBOT_MAX_FEEDS", &c.MaxFeeds}} {
 		if s := get(v.name); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil {
@@ -220,6 +226,12 @@ func (c *Config) Validate() error {
 	}
 	if c.TelegramRateScale <= 0 || c.TelegramRateScale > 1000 {
 		errs = append(errs, fmt.Errorf("TELEGRAM_RATE_SCALE=%v: must be above 0 and at most 1000", c.TelegramRateScale))
+	}
+	if c.MaxSourcesPerChat < 1 || c.MaxSourcesPerChat > 1000 {
+		errs = append(errs, fmt.Errorf("NEWSBOT_MAX_SOURCES_PER_CHAT=%d: must be between 1 and 1000", c.MaxSourcesPerChat))
+	}
+	if c.MaxFeeds < 1 {
+		errs = append(errs, fmt.Errorf("NEWSBOT_MAX_FEEDS=%d: must be at least 1", c.MaxFeeds))
 	}
 	if c.BriefingSize < 1 || c.BriefingSize > 20 {
 		errs = append(errs, fmt.Errorf("NEWSBOT_BRIEFING_SIZE=%d: must be between 1 and 20", c.BriefingSize))

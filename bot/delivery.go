@@ -311,7 +311,7 @@ func (q *queue) compose(ctx context.Context, j *job, now time.Time) (briefings.D
 	if err != nil && !errors.Is(err, briefings.ErrNotFound) {
 		return briefings.Delivery{}, err
 	}
-	stories, err := q.s.stories.get(ctx, now)
+	stories, err := q.s.storiesFor(ctx, j.sub.Chat, now)
 	if err != nil {
 		return briefings.Delivery{}, err
 	}

@@ -626,3 +626,6 @@ func (p *Poller) pruneUnfollowed(ctx context.Context) {
 		p.logger().Info("removed feeds nobody follows", "feeds", n, "grace", grace)
 	}
 }
+
+// SourceLimits are the limits on chats' sources in force.
+func (s *Service) SourceLimits() SourceLimits { return s.chatSrc.limits.withDefaults() }

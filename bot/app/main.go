@@ -92,20 +92,26 @@ func (m *Main) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// One fetcher, one set of guards, for the operator's feeds and the
+	// addresses chats give.
+	fetcher := feeds.NewFetcher(feeds.Options{
+		AllowPrivate: m.Config.AllowPrivateFeeds,
+		Now:          m.Now,
+	})
 	m.Service = briefings.NewService(store, briefings.Options{
 		Summarizer:   summarizer,
 		Now:          m.Now,
 		Logger:       log,
 		DefaultZone:  m.Config.Timezone,
 		BriefingSize: m.Config.BriefingSize,
+		Finder:       fetcher,
+		FeedLists:    feeds.FeedLists{},
+		SourceLimits: briefings.SourceLimits{PerChat: m.Config.MaxSourcesPerChat, Feeds: m.Config.MaxFeeds},
 	})
 	poller := &briefings.Poller{
 		Observe: m.metrics.ObserveFetch,
 		Sources: store,
-		Fetcher: feeds.NewFetcher(feeds.Options{
-			AllowPrivate: m.Config.AllowPrivateFeeds,
-			Now:          m.Now,
-		}),
+		Fetcher: fetcher,
 		Ingester: m.Service,
 		// Instances sharing a store claim the due feeds, so each feed
 		// is fetched by one of them per interval.
@@ -149,13 +155,12 @@ func (m *Main) run(ctx context.Context) error {
 		cancel()
 		wg.Wait()
 	}()
-	if len(srcs) > 0 {
-		wg.Go(func() {
-			if err := poller.Run(ctx); err != nil {
-				log.Error("poller stopped", "err", err)
-			}
-		})
-	}
+	// Polled even with no operator's feed: chats may add their own.
+	wg.Go(func() {
+		if err := poller.Run(ctx); err != nil {
+			log.Error("poller stopped", "err", err)
+		}
+	})
 
 	platforms, err := m.platforms(ctx)
 	if err != nil {
