@@ -109,9 +109,9 @@ func (m *Main) run(ctx context.Context) error {
 		SourceLimits: briefings.SourceLimits{PerChat: m.Config.MaxSourcesPerChat, Feeds: m.Config.MaxFeeds},
 	})
 	poller := &briefings.Poller{
-		Observe: m.metrics.ObserveFetch,
-		Sources: store,
-		Fetcher: fetcher,
+		Observe:  m.metrics.ObserveFetch,
+		Sources:  store,
+		Fetcher:  fetcher,
 		Ingester: m.Service,
 		// Instances sharing a store claim the due feeds, so each feed
 		// is fetched by one of them per interval.
