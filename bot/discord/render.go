@@ -20,6 +20,8 @@ type Message struct {
 	// Ephemeral marks an interaction reply only the person who asked sees.
 	// Channel messages ignore it.
 	Ephemeral bool
+	// Files are attachments (an exported feed list); sent as a follow-up.
+	Files []*discordgo.File
 }
 
 // Summary describes the message for logs without its text.
