@@ -350,6 +350,10 @@ func (a *Adapter) handleUpdate(ctx context.Context, h *bot.Handler, sem chan str
 		a.moveChat(ctx, msg.MigrateFromChatID, chatID)
 		return
 	}
+	if msg.Document != nil {
+		a.handleDocument(ctx, h, sem, msg)
+		return
+	}
 	text := strings.TrimSpace(msg.Text)
 	if text == "" {
 		return
@@ -386,6 +390,10 @@ func (a *Adapter) handleUpdate(ctx context.Context, h *bot.Handler, sem chan str
 		reply = h.Handle(ctx, req)
 		<-sem
 		a.log.Debug("command answered", "chat", chatID, "command", string(cmd.Name), "took", time.Since(started))
+	}
+	if reply.File != nil {
+		a.sendFile(ctx, chatID, reply)
+		return
 	}
 	var msgs []Message
 	if reply.Briefing != nil {

@@ -137,6 +137,7 @@ type Server struct {
 	globalBucket bucket
 	rng          *rand.Rand
 	stats        Stats
+	files        fileState
 }
 
 // method is one Bot API method.
@@ -157,6 +158,8 @@ var methodTable = []method{
 	{"sendMessage", (*Server).sendMessage},
 	{"getChat", (*Server).getChat},
 	{"getChatMember", (*Server).getChatMember},
+	{"getFile", (*Server).getFile},
+	{"sendDocument", (*Server).sendDocument},
 }
 
 // NewServer starts a fake listening on 127.0.0.1 at a free port. Like
@@ -301,6 +304,10 @@ func (s *Server) Close() {
 
 // ServeHTTP answers /bot<token>/<method> like the Bot API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/file/bot") {
+		s.serveFile(w, r)
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	token, name, ok2 := strings.Cut(rest, "/")
 	if !ok || !ok2 || strings.Contains(name, "/") {
