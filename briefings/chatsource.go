@@ -545,31 +545,43 @@ func (s *Service) ImportChatSources(ctx context.Context, chat ChatRef, r io.Read
 	if err != nil {
 		return ImportReport{}, fmt.Errorf("%w: %w", ErrBadFeedList, err)
 	}
+	// Each address is fetched and checked like /sources add, a few at a
+	// time: a list of slow servers should not take minutes. The report
+	// keeps the list's order.
+	results := make([]ImportFailure, len(list))
+	added := make([]AddedSource, len(list))
+	slots := make(chan struct{}, importConcurrency)
+	var wg sync.WaitGroup
+	for i, f := range list {
+		results[i].URL = f.URL
+		wg.Go(func() {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				results[i].Err = ctx.Err()
+				return
+			}
+			defer func() { <-slots }()
+			added[i], results[i].Err = s.AddChatSource(ctx, chat, f.URL)
+		})
+	}
+	wg.Wait()
 	var rep ImportReport
-	full := false
-	for _, f := range list {
-		if ctx.Err() != nil {
-			return rep, ctx.Err()
-		}
-		if full {
-			rep.Failed = append(rep.Failed, ImportFailure{URL: f.URL, Err: ErrChatSourcesFull})
-			continue
-		}
-		added, err := s.AddChatSource(ctx, chat, f.URL)
+	for i, r := range results {
 		switch {
-		case errors.Is(err, ErrChatSourcesFull):
-			full = true
-			rep.Failed = append(rep.Failed, ImportFailure{URL: f.URL, Err: err})
-		case err != nil:
-			rep.Failed = append(rep.Failed, ImportFailure{URL: f.URL, Err: err})
-		case added.Already:
-			rep.Already = append(rep.Already, added.Feed.URL)
+		case r.Err != nil:
+			rep.Failed = append(rep.Failed, r)
+		case added[i].Already:
+			rep.Already = append(rep.Already, added[i].Feed.URL)
 		default:
-			rep.Added = append(rep.Added, added)
+			rep.Added = append(rep.Added, added[i])
 		}
 	}
-	return rep, nil
+	return rep, ctx.Err()
 }
+
+// importConcurrency bounds the addresses of one imported list read at once.
+const importConcurrency = 4
 
 // ExportChatSources writes the chat's own feeds as a subscription list.
 func (s *Service) ExportChatSources(ctx context.Context, chat ChatRef, w io.Writer) (int, error) {

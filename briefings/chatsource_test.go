@@ -242,3 +242,22 @@ func TestChatBriefIsCachedPerSelection(t *testing.T) {
 		t.Errorf("6 briefs of two chats reading the same feeds read stories %d times, want 0 (cached)", n)
 	}
 }
+
+func FuzzCheckFeedURL(f *testing.F) {
+	for _, s := range []string{"https://example.com/feed.xml", "example.com", "ftp://x", "http://user:pw@x/", "http://[::1", " https://a.example/#frag ", "https://"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		u, err := briefings.CheckFeedURL(raw)
+		if err != nil {
+			var refused *briefings.FeedRefusedError
+			if !errors.As(err, &refused) || refused.Reason == "" {
+				t.Fatalf("CheckFeedURL(%q) = %v, want a FeedRefusedError with a reason", raw, err)
+			}
+			return
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil || u.Fragment != "" {
+			t.Fatalf("CheckFeedURL(%q) accepted %s", raw, u)
+		}
+	})
+}

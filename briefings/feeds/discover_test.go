@@ -139,3 +139,28 @@ func TestFeedLinks(t *testing.T) {
 		t.Errorf("feedLinks = %v, want %v", got, want)
 	}
 }
+
+func FuzzFeedLinks(f *testing.F) {
+	for _, s := range []string{
+		`<link rel="alternate" type="application/rss+xml" href="/feed.xml">`,
+		`<base href="https://x.example/a/"><link rel=alternate type="application/atom+xml" href="../atom">`,
+		`<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">`,
+		`<link rel="alternate" type="application/feed+json" href="http://[::1]:80/f">`,
+		`<link`, `<base href="mailto:x">`,
+	} {
+		f.Add(s)
+	}
+	pageURL, _ := url.Parse("https://site.example/blog/post")
+	f.Fuzz(func(t *testing.T, page string) {
+		links := feedLinks([]byte(page), pageURL)
+		if len(links) > maxFeedLinks {
+			t.Fatalf("%d links, want at most %d", len(links), maxFeedLinks)
+		}
+		for _, l := range links {
+			u, err := url.Parse(l)
+			if err != nil || !isHTTP(u) {
+				t.Fatalf("feed link %q is not an absolute http(s) address", l)
+			}
+		}
+	})
+}
