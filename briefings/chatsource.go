@@ -641,3 +641,25 @@ func (p *Poller) pruneUnfollowed(ctx context.Context) {
 
 // SourceLimits are the limits on chats' sources in force.
 func (s *Service) SourceLimits() SourceLimits { return s.chatSrc.limits.withDefaults() }
+
+// Admit is the rule every store's FollowSource applies, in its transaction,
+// to a chat following a feed it does not follow yet: within PerChat feeds
+// for the chat (it follows chatFeeds), and, for a feed not polled yet,
+// within Feeds polled in all (polledFeeds counts them, asked only then). A
+// zero limit does not bound.
+func (l SourceLimits) Admit(chatFeeds int, polled bool, polledFeeds func() (int, error)) error {
+	if l.PerChat > 0 && chatFeeds >= l.PerChat {
+		return ErrChatSourcesFull
+	}
+	if polled || l.Feeds <= 0 {
+		return nil
+	}
+	n, err := polledFeeds()
+	if err != nil {
+		return err
+	}
+	if n >= l.Feeds {
+		return ErrFeedsFull
+	}
+	return nil
+}

@@ -69,6 +69,7 @@ func BenchmarkChatSources(b *testing.B) {
 		fetchesPerAddr, maxFetches   float64
 		cachedP99, composedP99, poll time.Duration
 		rssMB, heapMB                float64
+		stories, itemsPerStory       float64
 	}
 	run := func(b *testing.B, withChats bool) figures {
 		for i := range hits {
@@ -129,6 +130,16 @@ func BenchmarkChatSources(b *testing.B) {
 			most = max(most, hits[i].Load())
 		}
 		f.fetchesPerAddr, f.maxFetches = float64(total)/float64(allFeeds), float64(most)
+		all, err := store.RecentStories(ctx, time.Time{}, 1<<20)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var items int
+		for _, st := range all {
+			items += len(st.Items)
+		}
+		f.stories, f.itemsPerStory = float64(len(all)), float64(items)/float64(len(all))
+		all = nil
 
 		p99 := func(lat []time.Duration) time.Duration {
 			slices.Sort(lat)
@@ -184,20 +195,31 @@ func BenchmarkChatSources(b *testing.B) {
 			b.ReportMetric(f.poll.Seconds(), prefix+"-first-poll-s")
 			b.ReportMetric(f.rssMB, prefix+"-rss-MB")
 			b.ReportMetric(f.heapMB, prefix+"-heap-MB")
+			b.ReportMetric(f.stories, prefix+"-stories")
+			b.ReportMetric(f.itemsPerStory, prefix+"-items/story")
 		}
 		report("operator", op)
 		report("chats", ch)
 	}
 }
 
-// smallFeed is feed n with items stories, each its own event.
+// smallFeed is feed n with items stories. Each tells its own event in words
+// no other event uses, as news does, except that feeds n and n+1,000 (and
+// operator feed 2,000+k with feed k) tell the same events: stories of two or
+// three outlets, across chats' and the operator's feeds.
 func smallFeed(n, items int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<?xml version="1.0"?><rss version="2.0"><channel><title>Feed %d</title><link>https://feed%d.example/</link>`, n, n)
+	base := n % 1000
+	if n >= 2000 {
+		base = n - 2000
+	}
 	for i := range items {
-		fmt.Fprintf(&b, `<item><title>Feed %d reports event %d in district %d</title><link>https://feed%d.example/s/%d</link>
-<pubDate>Thu, 10 Jul 2025 %02d:%02d:00 +0000</pubDate><description>Residents of district %d saw event %d of feed %d on Thursday, officials said. Item %d had more.</description></item>`,
-			n, i, n%97, n, i, 10+i, n%60, n%97, i, n, i)
+		e := base*items + i
+		w := func(k int) string { return madeUpWord(e*8 + k) }
+		fmt.Fprintf(&b, `<item><title>%s %s %s %s</title><link>https://feed%d.example/s/%d</link>
+<pubDate>Thu, 10 Jul 2025 %02d:%02d:00 +0000</pubDate><description>%s %s %s %s %s %s. %s %s %s.</description></item>`,
+			w(0), w(1), w(2), w(3), n, i, 10+i, (n+e)%60, w(0), w(1), w(2), w(3), w(4), w(5), w(6), w(7), w(4))
 	}
 	b.WriteString(`</channel></rss>`)
 	return b.String()

@@ -84,23 +84,17 @@ func (db *DB) FollowSource(ctx context.Context, chat briefings.ChatRef, src brie
 			string(chat.Platform), chat.ID, src.URL).Scan(&n, &already); err != nil || already {
 			return err
 		}
-		if limits.PerChat > 0 && n >= limits.PerChat {
-			return briefings.ErrChatSourcesFull
-		}
 		var polled bool
 		err := tx.QueryRow(ctx, `SELECT operator OR `+followed+` FROM sources WHERE url = $1`, src.URL).Scan(&polled)
 		exists := err == nil
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		if !polled && limits.Feeds > 0 {
-			var feeds int
-			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM sources WHERE operator OR `+followed).Scan(&feeds); err != nil {
-				return err
-			}
-			if feeds >= limits.Feeds {
-				return briefings.ErrFeedsFull
-			}
+		if err := limits.Admit(n, polled, func() (feeds int, err error) {
+			err = tx.QueryRow(ctx, `SELECT COUNT(*) FROM sources WHERE operator OR `+followed).Scan(&feeds)
+			return feeds, err
+		}); err != nil {
+			return err
 		}
 		now := db.now()
 		if !exists {

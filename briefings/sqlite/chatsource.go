@@ -77,23 +77,17 @@ func (db *DB) FollowSource(ctx context.Context, chat briefings.ChatRef, src brie
 			string(chat.Platform), chat.ID, src.URL).Scan(&already); err != nil || already {
 			return err
 		}
-		if limits.PerChat > 0 && n >= limits.PerChat {
-			return briefings.ErrChatSourcesFull
-		}
 		var polled bool
 		err := tx.QueryRowContext(ctx, `SELECT operator OR `+followed+` FROM sources WHERE url = ?`, src.URL).Scan(&polled)
 		exists := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if !polled && limits.Feeds > 0 {
-			var feeds int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sources WHERE operator OR `+followed).Scan(&feeds); err != nil {
-				return err
-			}
-			if feeds >= limits.Feeds {
-				return briefings.ErrFeedsFull
-			}
+		if err := limits.Admit(n, polled, func() (feeds int, err error) {
+			err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sources WHERE operator OR `+followed).Scan(&feeds)
+			return feeds, err
+		}); err != nil {
+			return err
 		}
 		now := micros(db.now())
 		if !exists {
