@@ -129,6 +129,12 @@ type ChatSourceStore interface {
 	// or one no chat added (the sample feeds, feeds the operator removed).
 	// Newest Updated first, each with all its items.
 	OperatorStories(ctx context.Context, limit int) ([]Story, error)
+	// RecordRetold remembers, for each item of a feed some chat follows
+	// whose link or content key is stored under another feed's item, that
+	// the item's feed told that story too: StoriesFromFeeds then finds the
+	// story for the feed at the item's Published. Items of feeds nobody
+	// follows are ignored.
+	RecordRetold(ctx context.Context, items []Item) error
 }
 
 // FeedFinder turns an address a chat gives into a feed, fetching it with
@@ -662,4 +668,25 @@ func (l SourceLimits) Admit(chatFeeds int, polled bool, polledFeeds func() (int,
 		return ErrFeedsFull
 	}
 	return nil
+}
+
+// recordRetold tells the store which items of a batch dedup dropped (clean
+// minus fresh, both in batch order), so that a story a chat's feed retold
+// reaches the chat. A failure costs that reach, not the ingest.
+func (s *Service) recordRetold(ctx context.Context, clean, fresh []Item) {
+	if len(fresh) == len(clean) {
+		return
+	}
+	dropped := make([]Item, 0, len(clean)-len(fresh))
+	j := 0
+	for _, it := range clean {
+		if j < len(fresh) && it == fresh[j] {
+			j++
+			continue
+		}
+		dropped = append(dropped, it)
+	}
+	if err := s.store.RecordRetold(ctx, dropped); err != nil {
+		s.log.Warn("record stories retold by followed feeds", "items", len(dropped), "err", err)
+	}
 }

@@ -261,3 +261,27 @@ func FuzzCheckFeedURL(f *testing.F) {
 		}
 	})
 }
+
+// A feed that carries another outlet's article (the same link, or the same
+// text) tells the chat that story, although dedup keeps one copy.
+func TestChatFeedThatRetellsReachesTheChat(t *testing.T) {
+	ctx := t.Context()
+	svc, finder, _ := chatWorld(t, briefings.SourceLimits{})
+	copied := wire()
+	copied.FeedURL, copied.Outlet = "https://aggregator.example/feed", "Aggregator"
+	finder.feeds["https://aggregator.example/feed"] = briefings.FoundFeed{URL: copied.FeedURL, Title: "Aggregator", Items: []briefings.Item{copied}}
+	chat := briefings.ChatRef{Platform: briefings.PlatformDiscord, ID: "777"}
+	if _, err := svc.AddChatSource(ctx, chat, copied.FeedURL); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetOperatorFeeds(ctx, chat, false); err != nil {
+		t.Fatal(err)
+	}
+	b, err := svc.BriefChat(ctx, chat, briefings.Topics{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{wire().Title}, headlines(b)); diff != "" {
+		t.Errorf("brief of a chat whose only feed retold the wire's story (-want +got):\n%s", diff)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -260,7 +261,8 @@ func (db *DB) StoriesFromFeeds(ctx context.Context, feeds []string, since time.T
 		return nil, nil
 	}
 	return db.storiesWhere(ctx, "stories from feeds", `
-		WHERE id IN (SELECT story_id FROM items WHERE feed_url = ANY($1) AND published >= $2)
+		WHERE id IN (SELECT story_id FROM items WHERE feed_url = ANY($1) AND published >= $2
+			UNION SELECT story_id FROM feed_stories WHERE feed_url = ANY($1) AND published >= $2)
 		ORDER BY updated DESC, id DESC LIMIT $3`,
 		feeds, briefings.ClampStoreTime(since), limit)
 }
@@ -297,4 +299,50 @@ func (db *DB) storiesWhere(ctx context.Context, what, tail string, args ...any) 
 		return nil, fmt.Errorf("postgres: %s: %w", what, err)
 	}
 	return stories, nil
+}
+
+// RecordRetold remembers the stories that followed feeds retold, in one
+// transaction; a batch of feeds nobody follows costs one read.
+func (db *DB) RecordRetold(ctx context.Context, items []briefings.Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	urls := make([]string, len(items))
+	for i, it := range items {
+		urls[i] = it.FeedURL
+	}
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT url FROM chat_sources WHERE url = ANY($1)`, urls)
+	if err != nil {
+		return fmt.Errorf("postgres: record retold stories: %w", err)
+	}
+	followedFeeds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("postgres: record retold stories: %w", err)
+	}
+	if len(followedFeeds) == 0 {
+		return nil
+	}
+	var retold []briefings.Item
+	for _, it := range items {
+		if slices.Contains(followedFeeds, it.FeedURL) && it.Keys().Known() {
+			retold = append(retold, it)
+		}
+	}
+	err = db.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		for _, it := range retold {
+			k := it.Keys()
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO feed_stories (feed_url, story_id, published)
+				SELECT $1, story_id, $2 FROM items WHERE (link_key = $3 OR content_key = $4) AND feed_url <> $1 LIMIT 1
+				ON CONFLICT DO NOTHING`,
+				it.FeedURL, briefings.ClampStoreTime(it.Published), nullable(k.Link), nullable(k.Content)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: record retold stories: %w", err)
+	}
+	return nil
 }

@@ -259,8 +259,9 @@ func (db *DB) StoriesFromFeeds(ctx context.Context, feeds []string, since time.T
 		return nil, fmt.Errorf("sqlite: stories from feeds: %w", err)
 	}
 	return db.storiesWhere(ctx, "stories from feeds", `
-		WHERE id IN (SELECT story_id FROM items WHERE feed_url IN (SELECT value FROM json_each(?)) AND published >= ?)
-		ORDER BY updated DESC, id DESC LIMIT ?`,
+		WHERE id IN (SELECT story_id FROM items WHERE feed_url IN (SELECT value FROM json_each(?1)) AND published >= ?2
+			UNION SELECT story_id FROM feed_stories WHERE feed_url IN (SELECT value FROM json_each(?1)) AND published >= ?2)
+		ORDER BY updated DESC, id DESC LIMIT ?3`,
 		string(list), queryMicros(since), limit)
 }
 
@@ -296,4 +297,71 @@ func (db *DB) storiesWhere(ctx context.Context, what, tail string, args ...any) 
 		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
 	return stories, nil
+}
+
+// RecordRetold remembers the stories that followed feeds retold, in one
+// transaction; a batch of feeds nobody follows costs one read.
+func (db *DB) RecordRetold(ctx context.Context, items []briefings.Item) error {
+	retold, err := db.followedItems(ctx, items)
+	if err != nil || len(retold) == 0 {
+		return err
+	}
+	err = inTx(ctx, db.write, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `
+			INSERT OR IGNORE INTO feed_stories (feed_url, story_id, published)
+			SELECT ?, story_id, ? FROM items WHERE (link_key = ? OR content_key = ?) AND feed_url <> ? LIMIT 1`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, it := range retold {
+			k := it.Keys()
+			if _, err := stmt.ExecContext(ctx, it.FeedURL, queryMicros(it.Published), nullable(k.Link), nullable(k.Content), it.FeedURL); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: record retold stories: %w", err)
+	}
+	return nil
+}
+
+// followedItems keeps the items whose feed a chat follows.
+func (db *DB) followedItems(ctx context.Context, items []briefings.Item) ([]briefings.Item, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	var urls []string
+	for _, it := range items {
+		urls = append(urls, it.FeedURL)
+	}
+	list, err := json.Marshal(urls)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT url FROM chat_sources WHERE url IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: record retold stories: %w", err)
+	}
+	defer rows.Close()
+	followedFeed := map[string]bool{}
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("sqlite: record retold stories: %w", err)
+		}
+		followedFeed[u] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: record retold stories: %w", err)
+	}
+	var out []briefings.Item
+	for _, it := range items {
+		if followedFeed[it.FeedURL] && it.Keys().Known() {
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }

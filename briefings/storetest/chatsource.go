@@ -311,3 +311,41 @@ func testChatSources(t *testing.T, open func(t *testing.T) briefings.Store) {
 		}
 	})
 }
+
+func testRetold(t *testing.T, open func(t *testing.T) briefings.Store) {
+	t.Run("a story a followed feed retold reaches the feed", func(t *testing.T) {
+		s := open(t)
+		addSources(t, s, feedA)
+		follow(t, s, chatX, feedB, noLimits)
+		original := item(1)
+		original.FeedURL = feedA
+		ids := save(t, s, newStory("A's story", original))
+		sameLink, sameText := item(1), item(1)
+		sameLink.FeedURL, sameLink.Title, sameLink.Text = feedB, "Another headline", "Other words entirely."
+		sameText.FeedURL, sameText.Link = feedB, "https://b.example.org/copy"
+		if got := unseen(t, s, []briefings.Item{sameLink, sameText}); len(got) != 0 {
+			t.Fatalf("the copies are unseen: %v", got)
+		}
+		nobody := item(1)
+		nobody.FeedURL = feedC
+		if err := s.RecordRetold(t.Context(), []briefings.Item{sameLink, sameText, nobody}); err != nil {
+			t.Fatal(err)
+		}
+		for _, feed := range []string{feedB, feedC} {
+			got, err := s.StoriesFromFeeds(t.Context(), []string{feed}, at(-10), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 0
+			if feed == feedB {
+				want = 1
+			}
+			if len(got) != want || want == 1 && got[0].ID != ids[0] {
+				t.Errorf("StoriesFromFeeds(%s) = %d stories, want %d (the story it retold, once)", feed, len(got), want)
+			}
+		}
+		if got, _ := s.StoriesFromFeeds(t.Context(), []string{feedB}, at(10), 10); len(got) != 0 {
+			t.Errorf("StoriesFromFeeds(B, since after the retelling) = %d stories, want none", len(got))
+		}
+	})
+}

@@ -30,3 +30,15 @@ CREATE TABLE chat_settings (
 
 -- StoriesFromFeeds: feed_url = ANY($1) AND published >= $2.
 CREATE INDEX items_feed ON items (feed_url, published);
+
+-- Stories a feed retold: an item of a followed feed that dedup dropped (the
+-- same article, or the same text, already came from another feed) still
+-- makes its story reach the feed's readers.
+CREATE TABLE feed_stories (
+    feed_url  text        NOT NULL,
+    story_id  bigint      NOT NULL REFERENCES stories (id) ON DELETE CASCADE,
+    published timestamptz NOT NULL,
+    PRIMARY KEY (feed_url, story_id)
+);
+
+CREATE INDEX feed_stories_story ON feed_stories (story_id);
