@@ -49,17 +49,25 @@ func (a *Adapter) handleDocument(ctx context.Context, h *bot.Handler, sem chan s
 		Name: doc.FileName, Size: int64(doc.FileSize),
 		Open: func(ctx context.Context) (io.ReadCloser, error) { return a.downloadFile(ctx, fileID) },
 	}}
-	if group {
+	if reply, ok := a.handleRequest(ctx, h, sem, msg, req); ok {
+		a.sendReply(ctx, chatID, RenderText(reply.Text))
+	}
+}
+
+// handleRequest answers a request from msg's chat within the adapter's
+// concurrency (sem); in a group, managing asks Telegram whether the sender
+// is an administrator. ok is false when ctx ended first.
+func (a *Adapter) handleRequest(ctx context.Context, h *bot.Handler, sem chan struct{}, msg *tgbotapi.Message, req bot.Request) (reply bot.Reply, ok bool) {
+	if msg.Chat.IsGroup() || msg.Chat.IsSuperGroup() {
 		req.MayManage = func(ctx context.Context) (bool, error) { return a.mayManage(ctx, msg) }
 	}
 	select {
 	case sem <- struct{}{}:
 	case <-ctx.Done():
-		return
+		return bot.Reply{}, false
 	}
-	reply := h.Handle(ctx, req)
-	<-sem
-	a.sendReply(ctx, chatID, RenderText(reply.Text))
+	defer func() { <-sem }()
+	return h.Handle(ctx, req), true
 }
 
 // downloadFile fetches a file users sent: getFile for its path, then the

@@ -377,18 +377,11 @@ func (a *Adapter) handleUpdate(ctx context.Context, h *bot.Handler, sem chan str
 		}
 		reply = bot.Reply{Text: err.Error()}
 	} else {
-		req := bot.Request{Chat: chatRef(chatID), Command: &cmd}
-		if group {
-			req.MayManage = func(ctx context.Context) (bool, error) { return a.mayManage(ctx, msg) }
-		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
+		var ok bool
+		started := time.Now()
+		if reply, ok = a.handleRequest(ctx, h, sem, msg, bot.Request{Chat: chatRef(chatID), Command: &cmd}); !ok {
 			return
 		}
-		started := time.Now()
-		reply = h.Handle(ctx, req)
-		<-sem
 		a.log.Debug("command answered", "chat", chatID, "command", string(cmd.Name), "took", time.Since(started))
 	}
 	if reply.File != nil {
