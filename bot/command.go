@@ -48,6 +48,9 @@ type Command struct {
 	// Start is /start: help, and a chat whose deliveries stopped because it
 	// was unreachable (blocked the bot) is back.
 	Start bool
+
+	// /sources: what to do with the chat's own feeds.
+	Sources SourcesArgs
 }
 
 // CommandSpec describes a command for help texts and platform command menus.
@@ -66,7 +69,7 @@ func Commands() []CommandSpec {
 		{CmdUnsubscribe, "", "Stop the daily briefing", "/unsubscribe"},
 		{CmdTopics, "[+word] [-word]", "Show or change the words your daily briefing follows or avoids", "/topics +climate -football"},
 		{CmdStatus, "", "Your subscription: time, zone, topics, next and last delivery", "/status"},
-		{CmdSources, "", "The feeds newsbot reads", "/sources"},
+		{CmdSources, "[add URL | remove URL|N | default on|off | import | export]", "This chat's feeds: list, add, remove, import or export OPML, keep the default feeds or not", "/sources add https://example.com/feed.xml"},
 		{CmdHelp, "", "What newsbot can do", "/help"},
 	}
 }
@@ -148,7 +151,7 @@ func ParseCommand(text, botUsername string) (Command, error) {
 	case "status":
 		return noArgs(CmdStatus, args)
 	case "sources":
-		return noArgs(CmdSources, args)
+		return parseSources(args)
 	case "help":
 		return Command{Name: CmdHelp}, nil
 	case "start":

@@ -99,7 +99,8 @@ func TestParseCommandBadInput(t *testing.T) {
 }
 
 func FuzzParseCommand(f *testing.F) {
-	for _, s := range []string{"/brief", "/subscribe 07:30 Europe/Berlin", "/topics +a -b !c", "/subscribe 25:00", "/x@y", "/subscribe 0:00 Etc/GMT+14"} {
+	for _, s := range []string{"/brief", "/subscribe 07:30 Europe/Berlin", "/topics +a -b !c", "/subscribe 25:00", "/x@y", "/subscribe 0:00 Etc/GMT+14",
+		"/sources add https://example.com/feed.xml", "/sources remove 3", "/sources default off", "/sources export"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -317,7 +317,7 @@ func (q *queue) compose(ctx context.Context, j *job, now time.Time) (briefings.D
 	if err != nil && !errors.Is(err, briefings.ErrNotFound) {
 		return briefings.Delivery{}, err
 	}
-	stories, err := q.stories.Candidates(ctx, now)
+	stories, err := q.storiesFor(ctx, j.sub.Chat, now)
 	if err != nil {
 		return briefings.Delivery{}, err
 	}

@@ -22,14 +22,18 @@ type Request struct {
 	// (a group administrator, a server manager). Nil means yes: private chats
 	// and the console. It is asked only for the commands that need it.
 	MayManage func(ctx context.Context) (bool, error)
+	// Document is a file sent with the command (/sources import).
+	Document *Document
 }
 
 // Reply is the answer to a Request. Exactly one of Briefing and Text is set;
 // adapters render a Briefing in their platform's format and Text as plain
-// text, escaped for the platform.
+// text, escaped for the platform. File, when set, is sent as an attachment
+// in place of Text, which says the same in words.
 type Reply struct {
 	Briefing *briefings.Briefing
 	Text     string
+	File     *File
 	// Err is set when the command failed; Text then holds what to tell the
 	// user, Err what to log.
 	Err error
@@ -73,7 +77,7 @@ var ErrNotAllowed = errors.New("sender may not manage this chat's subscription")
 func (h *Handler) handle(ctx context.Context, req Request, cmd Command) Reply {
 	switch cmd.Name {
 	case CmdBrief:
-		b, err := h.Service.Brief(ctx, briefings.Topics{Include: cmd.Words})
+		b, err := h.Service.BriefChat(ctx, req.Chat, briefings.Topics{Include: cmd.Words})
 		if err != nil {
 			return failed(err)
 		}
@@ -97,13 +101,13 @@ func (h *Handler) handle(ctx context.Context, req Request, cmd Command) Reply {
 		}
 		return Reply{Text: HelpText()}
 	case CmdSources:
-		return h.sources(ctx)
+		return h.sources(ctx, req, cmd)
 	case CmdStatus:
 		st, err := h.Service.Status(ctx, req.Chat)
 		if err != nil {
 			return failed(err)
 		}
-		return Reply{Text: StatusText(st)}
+		return Reply{Text: StatusText(st) + h.sourcesStatus(ctx, req.Chat)}
 	}
 
 	// The rest change the chat's subscription.
@@ -144,29 +148,6 @@ func (h *Handler) handle(ctx context.Context, req Request, cmd Command) Reply {
 		return Reply{Text: "Your daily briefing follows: " + topicsText(topics) + ". Change it with /topics +word or -word; !word forgets a word."}
 	}
 	return failed(fmt.Errorf("command %q has no handler", cmd.Name))
-}
-
-func (h *Handler) sources(ctx context.Context) Reply {
-	srcs, err := h.Service.Sources(ctx)
-	if err != nil {
-		return failed(err)
-	}
-	if len(srcs) == 0 {
-		return Reply{Text: "No feeds are configured, so newsbot reads its built-in sample feeds. An operator adds feeds with NEWSBOT_FEEDS or `newsbot feeds add URL`."}
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "newsbot reads %d feed(s):", len(srcs))
-	for _, s := range srcs {
-		b.WriteString("\n- ")
-		if s.Title != "" {
-			b.WriteString(s.Title + " — ")
-		}
-		b.WriteString(s.URL)
-		if s.LastError != "" {
-			b.WriteString(" (failing: retrying later)")
-		}
-	}
-	return Reply{Text: b.String()}
 }
 
 // failed is the reply to a command that broke on our side: the user gets an

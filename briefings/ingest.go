@@ -52,6 +52,7 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 		return stats, fmt.Errorf("ingest: %w", err)
 	}
 	stats.New = len(fresh)
+	s.recordRetold(ctx, clean, fresh)
 	if len(fresh) == 0 {
 		return stats, nil
 	}

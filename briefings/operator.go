@@ -1,8 +1,6 @@
 package briefings
 
 import (
-	"errors"
-	"net/url"
 	"time"
 )
 
@@ -116,14 +114,4 @@ type RetryEntry struct {
 	Owner          string    // the instance holding the claim; empty when deferred
 	Until          time.Time // the claim's lease, or the deferral's end
 	LastError      string    // the subscription's last delivery error
-}
-
-// CheckFeedURL tells whether s can be a feed's address: an absolute http or
-// https URL with a host.
-func CheckFeedURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("not an http(s) URL")
-	}
-	return nil
 }

@@ -34,6 +34,10 @@ type Poller struct {
 	// instances while this one fetches it (5 min when 0): after it, a feed
 	// whose fetcher died is fetched by another.
 	ClaimLease time.Duration
+	// UnfollowedGrace is how long a feed nobody follows and the operator
+	// does not list is kept before it is removed (DefaultUnfollowedGrace
+	// when 0), when Sources is a ChatSourceStore.
+	UnfollowedGrace time.Duration
 }
 
 // The results of one feed fetch, as Poller.Observe hears them.
@@ -83,6 +87,7 @@ func (p *Poller) Poll(ctx context.Context) (PollStats, error) {
 	if workers <= 0 {
 		workers = 8
 	}
+	p.pruneUnfollowed(ctx)
 	if claimer, ok := p.Sources.(SourceClaimer); ok && p.Owner != "" {
 		// Claim a few batches' worth at a time, so that instances polling
 		// at once share the due feeds rather than one taking them all.
@@ -113,7 +118,7 @@ func (p *Poller) Poll(ctx context.Context) (PollStats, error) {
 		}
 		return stats, ctx.Err()
 	}
-	srcs, err := p.Sources.ListSources(ctx)
+	srcs, err := p.pollList(ctx)
 	if err != nil {
 		return stats, fmt.Errorf("poll: %w", err)
 	}

@@ -31,6 +31,11 @@ type Options struct {
 	ArticleWorkers int                 // pages fetched at once; DefaultArticleWorkers when 0
 	ArticleQueue   int                 // items waiting for their page, at most; DefaultArticleQueue when 0
 	OnArticle      func(result string) // hears each page fetch's result (one of ArticleResults)
+	// Chats' own sources: the finder that reads an address a chat gives,
+	// the codec of subscription lists, and the limits.
+	Finder       FeedFinder
+	FeedLists    FeedListCodec
+	SourceLimits SourceLimits
 }
 
 // Service answers every command a chat can give, the same for every platform.
@@ -54,7 +59,9 @@ type Service struct {
 
 	cacheMu      sync.Mutex
 	cacheVersion int64
-	cache        map[string]Briefing // by Topics.Key, valid at cacheVersion
+	cache        map[string]Briefing // by Topics.Key and feed selection, valid at cacheVersion
+
+	chatSrc chatSourceState
 }
 
 // NewService returns a Service on store.
@@ -67,6 +74,7 @@ func NewService(store Store, opts Options) *Service {
 		defaultZone:  opts.DefaultZone,
 		briefingSize: opts.BriefingSize,
 		cache:        make(map[string]Briefing),
+		chatSrc:      chatSourceState{finder: opts.Finder, lists: opts.FeedLists, limits: opts.SourceLimits},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -98,14 +106,25 @@ const briefWindow = 48 * time.Hour
 // briefCandidates bounds how many recent stories a briefing is chosen from.
 const briefCandidates = 300
 
-// Brief returns the current top stories that match topics. It is composed once
-// per change in the story set and filter, and served from memory until then.
+// Brief returns the current top stories of the operator's feeds that match
+// topics. It is composed once per change in the story set and filter, and
+// served from memory until then.
 func (s *Service) Brief(ctx context.Context, topics Topics) (Briefing, error) {
+	return s.BriefChat(ctx, ChatRef{}, topics)
+}
+
+// BriefChat is Brief for a chat: the stories of the feeds it reads. Chats
+// that read the same feeds share the cached briefing.
+func (s *Service) BriefChat(ctx context.Context, chat ChatRef, topics Topics) (Briefing, error) {
 	version, err := s.store.StoriesVersion(ctx)
 	if err != nil {
 		return Briefing{}, fmt.Errorf("brief: %w", err)
 	}
-	key := topics.Key()
+	sel, err := s.chatSelection(ctx, chat)
+	if err != nil {
+		return Briefing{}, fmt.Errorf("brief: %w", err)
+	}
+	key := topics.Key() + "\x00" + sel.key()
 	s.cacheMu.Lock()
 	if s.cacheVersion != version {
 		clear(s.cache)
@@ -117,7 +136,7 @@ func (s *Service) Brief(ctx context.Context, topics Topics) (Briefing, error) {
 		return b, nil
 	}
 
-	stories, err := s.store.RecentStories(ctx, time.Time{}, briefCandidates)
+	stories, err := s.selectedStories(ctx, sel, version, s.now().Add(-ownFeedsWindow))
 	if err != nil {
 		return Briefing{}, fmt.Errorf("brief: %w", err)
 	}
@@ -129,9 +148,15 @@ func (s *Service) Brief(ctx context.Context, topics Topics) (Briefing, error) {
 
 	s.cacheMu.Lock()
 	if s.cacheVersion == version {
-		const maxCached = 512 // distinct topic filters; beyond that, start over
+		// Distinct topic filters and feed selections; beyond that, one
+		// arbitrary entry makes room, so a crowd of distinct selections
+		// does not wipe every chat's cached briefing at once.
+		const maxCached = 8192
 		if len(s.cache) >= maxCached {
-			clear(s.cache)
+			for k := range s.cache {
+				delete(s.cache, k)
+				break
+			}
 		}
 		s.cache[key] = b
 	}
@@ -295,6 +320,9 @@ func (s *Service) Status(ctx context.Context, chat ChatRef) (Status, error) {
 // MoveChat follows a chat to its new id (a Telegram group upgraded to a
 // supergroup). A chat with no subscription has nothing to move.
 func (s *Service) MoveChat(ctx context.Context, from, to ChatRef) error {
+	if err := s.store.MoveChatSources(ctx, from, to); err != nil {
+		return fmt.Errorf("move %s to %s: %w", from, to, err)
+	}
 	err := s.store.MoveSubscription(ctx, from, to)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("move %s to %s: %w", from, to, err)

@@ -14,6 +14,7 @@ type Store interface {
 	SubscriptionStore
 	SummaryCache
 	PageStore
+	ChatSourceStore
 }
 
 // SourceStore keeps the list of feeds and their fetch state.

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/briefings"
 )
 
@@ -200,8 +202,14 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request, v *view) {
 
 func (h *Handler) addFeed(w http.ResponseWriter, r *http.Request, v *view) {
 	raw := strings.TrimSpace(r.PostFormValue("url"))
-	if err := briefings.CheckFeedURL(raw); err != nil {
-		v.Error = "“" + clip(raw) + "” is " + err.Error() + ": give the feed's address, like https://example.com/feed.xml."
+	u, err := briefings.CheckFeedURL(raw)
+	if err != nil {
+		var refused *briefings.FeedRefusedError
+		reason := "not a feed's address"
+		if errors.As(err, &refused) {
+			reason = refused.Reason
+		}
+		v.Error = "“" + bot.Clip(raw) + "”: " + reason + ". Give the feed's address, like https://example.com/feed.xml."
 		if !v.Browser {
 			http.Error(w, v.Error, http.StatusBadRequest)
 			return
@@ -209,6 +217,7 @@ func (h *Handler) addFeed(w http.ResponseWriter, r *http.Request, v *view) {
 		h.renderFeeds(w, r, v, http.StatusBadRequest, raw)
 		return
 	}
+	raw = u.String()
 	added, err := h.opts.Store.AddSource(r.Context(), raw)
 	if err != nil {
 		h.fail(w, r, "add feed", err)
@@ -483,12 +492,4 @@ func maskIn(text, raw string) string {
 		}
 	}
 	return text
-}
-
-// clip shortens what a person typed for an error message.
-func clip(s string) string {
-	if r := []rune(s); len(r) > 80 {
-		return string(r[:80]) + "…"
-	}
-	return s
 }

@@ -99,29 +99,34 @@ func (m *Main) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list feeds: %w", err)
 	}
+	// One fetcher, one set of guards, for the operator's feeds and the
+	// addresses chats give.
+	fetcher := feeds.NewFetcher(feeds.Options{
+		AllowPrivate: m.Config.AllowPrivateFeeds,
+		Now:          m.Now,
+	})
 	opts := briefings.Options{
 		Summarizer:   summarizer,
 		Now:          m.Now,
 		Logger:       log,
 		DefaultZone:  m.Config.Timezone,
 		BriefingSize: m.Config.BriefingSize,
+		Finder:       fetcher,
+		FeedLists:    feeds.FeedLists{},
+		SourceLimits: briefings.SourceLimits{PerChat: m.Config.MaxSourcesPerChat, Feeds: m.Config.MaxFeeds},
 	}
-	if m.Config.FetchArticles && len(srcs) > 0 {
+	if m.Config.FetchArticles {
 		// Pages are fetched with the feeds' guards, off the poll: stories
 		// are briefed from their feed text at once and summarized again
-		// when their page has been read. The embedded sample feeds link
-		// to no real page.
+		// when their page has been read.
 		opts.Articles = article.NewFetcher(article.Options{AllowPrivate: m.Config.AllowPrivateFeeds})
 		opts.OnArticle = m.metrics.ObserveArticle
 	}
 	m.Service = briefings.NewService(store, opts)
 	poller := &briefings.Poller{
-		Observe: m.metrics.ObserveFetch,
-		Sources: store,
-		Fetcher: feeds.NewFetcher(feeds.Options{
-			AllowPrivate: m.Config.AllowPrivateFeeds,
-			Now:          m.Now,
-		}),
+		Observe:  m.metrics.ObserveFetch,
+		Sources:  store,
+		Fetcher:  fetcher,
 		Ingester: m.Service,
 		// Instances sharing a store claim the due feeds, so each feed
 		// is fetched by one of them per interval.
@@ -164,13 +169,12 @@ func (m *Main) run(ctx context.Context) error {
 		wg.Wait()
 	}()
 	wg.Go(func() { m.Service.RunArticles(ctx) })
-	if len(srcs) > 0 {
-		wg.Go(func() {
-			if err := poller.Run(ctx); err != nil {
-				log.Error("poller stopped", "err", err)
-			}
-		})
-	}
+	// Polled even with no operator's feed: chats may add their own.
+	wg.Go(func() {
+		if err := poller.Run(ctx); err != nil {
+			log.Error("poller stopped", "err", err)
+		}
+	})
 
 	platforms, err := m.platforms(ctx)
 	if err != nil {

@@ -163,6 +163,9 @@ func Render(r bot.Reply) string {
 	if r.Briefing != nil {
 		return RenderBriefing(*r.Briefing)
 	}
+	if r.File != nil { // the console prints what other platforms attach
+		return sanitize(r.File.Caption + "\n" + string(r.File.Data))
+	}
 	return sanitize(r.Text)
 }
 

@@ -73,7 +73,7 @@ func ApplicationCommands() []*discordgo.ApplicationCommand {
 		{Name: string(bot.CmdStatus), Description: bot.Spec(bot.CmdStatus).Description, Options: []*discordgo.ApplicationCommandOption{
 			channel(false, "The channel to show (default: this one)"),
 		}},
-		{Name: string(bot.CmdSources), Description: bot.Spec(bot.CmdSources).Description},
+		sourcesCommand(),
 		{Name: string(bot.CmdHelp), Description: bot.Spec(bot.CmdHelp).Description},
 	}
 	for _, c := range cmds {
@@ -165,7 +165,8 @@ func commandFromInteraction(data discordgo.ApplicationCommandInteractionData, he
 	case bot.CmdStatus:
 		return bot.Command{Name: bot.CmdStatus}, where, nil
 	case bot.CmdSources:
-		return bot.Command{Name: bot.CmdSources}, where, nil
+		cmd, err := sourcesFromInteraction(data)
+		return cmd, where, err
 	case bot.CmdHelp:
 		return bot.Command{Name: bot.CmdHelp}, where, nil
 	}

@@ -89,7 +89,7 @@ func (a *Adapter) answer(ctx context.Context, it *discordgo.Interaction, initial
 		}
 	}
 	for _, m := range msgs[1:] {
-		params := &discordgo.WebhookParams{Content: m.Content, Embeds: m.Embeds, AllowedMentions: noMentions()}
+		params := &discordgo.WebhookParams{Content: m.Content, Embeds: m.Embeds, Files: m.Files, AllowedMentions: noMentions()}
 		if m.Ephemeral {
 			params.Flags = discordgo.MessageFlagsEphemeral
 		}
@@ -174,8 +174,9 @@ func (a *Adapter) reply(ctx context.Context, it *discordgo.Interaction) []*Messa
 	}
 	refused := false
 	req := bot.Request{
-		Chat:    briefings.ChatRef{Platform: briefings.PlatformDiscord, ID: where.ChannelID},
-		Command: &cmd,
+		Chat:     briefings.ChatRef{Platform: briefings.PlatformDiscord, ID: where.ChannelID},
+		Command:  &cmd,
+		Document: a.attachedDocument(data),
 		MayManage: func(context.Context) (bool, error) {
 			ok := memberMayManage(it.Member)
 			refused = !ok
@@ -188,6 +189,9 @@ func (a *Adapter) reply(ctx context.Context, it *discordgo.Interaction) []*Messa
 	r := h.Handle(ctx, req)
 	if r.Briefing != nil {
 		return RenderBriefing(*r.Briefing)
+	}
+	if r.File != nil {
+		return fileMessages(r)
 	}
 	text := r.Text
 	if refused {

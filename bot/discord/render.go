@@ -25,6 +25,8 @@ type Message struct {
 	// 2000 characters, split between stories. Empty for a message without
 	// embeds.
 	Text []string
+	// Files are attachments (an exported feed list); sent as a follow-up.
+	Files []*discordgo.File
 }
 
 // Summary describes the message for logs without its text.

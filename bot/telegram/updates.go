@@ -366,6 +366,10 @@ func (a *Adapter) handleUpdate(ctx context.Context, h *bot.Handler, sem chan str
 		a.moveChat(ctx, msg.MigrateFromChatID, chatID)
 		return
 	}
+	if msg.Document != nil {
+		a.handleDocument(ctx, h, sem, msg)
+		return
+	}
 	text := strings.TrimSpace(msg.Text)
 	if text == "" {
 		return
@@ -389,19 +393,16 @@ func (a *Adapter) handleUpdate(ctx context.Context, h *bot.Handler, sem chan str
 		}
 		reply = bot.Reply{Text: err.Error()}
 	} else {
-		req := bot.Request{Chat: chatRef(chatID), Command: &cmd}
-		if group {
-			req.MayManage = func(ctx context.Context) (bool, error) { return a.mayManage(ctx, msg) }
-		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
+		var ok bool
+		started := time.Now()
+		if reply, ok = a.handleRequest(ctx, h, sem, msg, bot.Request{Chat: chatRef(chatID), Command: &cmd}); !ok {
 			return
 		}
-		started := time.Now()
-		reply = h.Handle(ctx, req)
-		<-sem
 		a.log.Debug("command answered", "chat", chatID, "command", string(cmd.Name), "took", time.Since(started))
+	}
+	if reply.File != nil {
+		a.sendFile(ctx, chatID, reply)
+		return
 	}
 	var msgs []Message
 	if reply.Briefing != nil {

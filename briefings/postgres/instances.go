@@ -44,7 +44,7 @@ func (db *DB) ClaimDueSources(ctx context.Context, owner string, now, leaseUntil
 	rows, err := db.pool.Query(ctx, `
 		WITH due AS (
 			SELECT id FROM sources
-			WHERE next_fetch_at <= $3 AND claim_until <= $3
+			WHERE next_fetch_at <= $3 AND claim_until <= $3 AND (operator OR `+followed+`)
 			ORDER BY next_fetch_at, id
 			LIMIT $4
 			FOR UPDATE SKIP LOCKED

@@ -16,20 +16,26 @@ import (
 func (db *DB) ListSources(ctx context.Context) ([]briefings.Source, error) {
 	rows, err := db.pool.Query(ctx, `
 		SELECT url, title, etag, last_modified, last_fetched_at, last_error, failures, next_fetch_at
-		FROM sources ORDER BY id`)
+		FROM sources WHERE operator ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list sources: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (briefings.Source, error) {
+	out, err := collectSources(rows)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list sources: %w", err)
+	}
+	return out, nil
+}
+
+// collectSources reads rows of url, title, etag, last_modified,
+// last_fetched_at, last_error, failures, next_fetch_at.
+func collectSources(rows pgx.Rows) ([]briefings.Source, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (briefings.Source, error) {
 		var s briefings.Source
 		err := row.Scan(&s.URL, &s.Title, &s.ETag, &s.LastModified, &s.LastFetchedAt, &s.LastError, &s.Failures, &s.NextFetchAt)
 		utc(&s.LastFetchedAt, &s.NextFetchAt)
 		return s, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list sources: %w", err)
-	}
-	return out, nil
 }
 
 // AddSource adds a feed by URL with an empty fetch state; added is false when
@@ -44,7 +50,7 @@ func (db *DB) AddSource(ctx context.Context, url string) (added bool, err error)
 	tag, err := db.pool.Exec(ctx, `
 		INSERT INTO sources (url, title, etag, last_modified, last_fetched_at, last_error, failures, next_fetch_at, added_at)
 		VALUES ($1, '', '', '', $2, '', 0, $2, $3)
-		ON CONFLICT (url) DO NOTHING`,
+		ON CONFLICT (url) DO UPDATE SET operator = true WHERE NOT sources.operator`,
 		url, time.Time{}, db.now())
 	if err != nil {
 		return false, fmt.Errorf("postgres: add source %s: %w", url, err)
@@ -55,12 +61,26 @@ func (db *DB) AddSource(ctx context.Context, url string) (added bool, err error)
 // RemoveSource removes a feed; briefings.ErrNotFound when it is not listed.
 // The items read from it stay, so adding it again brings back nothing old.
 func (db *DB) RemoveSource(ctx context.Context, url string) error {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM sources WHERE url = $1`, url)
+	// A feed chats follow stays theirs: only the operator's listing goes.
+	err := db.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if err := lockFeedList(ctx, tx); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM sources WHERE url = $1 AND operator AND NOT `+followed, url)
+		if err != nil || tag.RowsAffected() == 1 {
+			return err
+		}
+		tag, err = tx.Exec(ctx, `UPDATE sources SET operator = false WHERE url = $1 AND operator`, url)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return briefings.ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("postgres: remove source %s: %w", url, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: remove source %s: %w", url, briefings.ErrNotFound)
 	}
 	return nil
 }

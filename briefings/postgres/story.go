@@ -87,11 +87,13 @@ func (db *DB) RecentStories(ctx context.Context, since time.Time, limit int) ([]
 }
 
 func recentStories(ctx context.Context, tx pgx.Tx, since time.Time, limit int) ([]briefings.Story, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT id, headline, summary, first_seen, updated
-		FROM stories WHERE updated >= $1
-		ORDER BY updated DESC, id DESC LIMIT $2`,
-		briefings.ClampStoreTime(since), limit)
+	return queryStories(ctx, tx, `WHERE updated >= $1 ORDER BY updated DESC, id DESC LIMIT $2`, briefings.ClampStoreTime(since), limit)
+}
+
+// queryStories reads the stories (without their items) that a WHERE/ORDER
+// BY/LIMIT tail selects.
+func queryStories(ctx context.Context, tx pgx.Tx, tail string, args ...any) ([]briefings.Story, error) {
+	rows, err := tx.Query(ctx, `SELECT id, headline, summary, first_seen, updated FROM stories `+tail, args...)
 	if err != nil {
 		return nil, err
 	}

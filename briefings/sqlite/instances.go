@@ -26,7 +26,7 @@ func (db *DB) ClaimDueSources(ctx context.Context, owner string, now, leaseUntil
 	if limit <= 0 {
 		return nil, nil
 	}
-	srcs, err := db.querySources(ctx, `WHERE next_fetch_at <= ? ORDER BY next_fetch_at, id LIMIT ?`, queryMicros(now), limit)
+	srcs, err := db.querySources(ctx, `WHERE next_fetch_at <= ? AND (operator OR `+followed+`) ORDER BY next_fetch_at, id LIMIT ?`, queryMicros(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim due sources: %w", err)
 	}

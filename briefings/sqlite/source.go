@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,7 +13,7 @@ import (
 
 // ListSources returns every feed, in the order they were added.
 func (db *DB) ListSources(ctx context.Context) ([]briefings.Source, error) {
-	srcs, err := db.querySources(ctx, `ORDER BY id`)
+	srcs, err := db.querySources(ctx, `WHERE operator ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list sources: %w", err)
 	}
@@ -51,7 +52,7 @@ func (db *DB) AddSource(ctx context.Context, url string) (added bool, err error)
 	res, err := db.write.ExecContext(ctx, `
 		INSERT INTO sources (url, title, etag, last_modified, last_fetched_at, last_error, failures, next_fetch_at, added_at)
 		VALUES (?, '', '', '', ?, '', 0, ?, ?)
-		ON CONFLICT (url) DO NOTHING`,
+		ON CONFLICT (url) DO UPDATE SET operator = 1 WHERE NOT operator`,
 		url, never, never, micros(db.now()))
 	if err != nil {
 		return false, fmt.Errorf("sqlite: add source %s: %w", url, err)
@@ -66,14 +67,28 @@ func (db *DB) AddSource(ctx context.Context, url string) (added bool, err error)
 // RemoveSource removes a feed; briefings.ErrNotFound when it is not listed.
 // The items read from it stay, so adding it again brings back nothing old.
 func (db *DB) RemoveSource(ctx context.Context, url string) error {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM sources WHERE url = ?`, url)
+	// A feed chats follow stays theirs: only the operator's listing goes.
+	err := inTx(ctx, db.write, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE url = ? AND operator AND NOT `+followed, url)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE sources SET operator = 0 WHERE url = ? AND operator`, url)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return briefings.ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: remove source %s: %w", url, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: remove source %s: %w", url, err)
-	} else if n == 0 {
-		return fmt.Errorf("sqlite: remove source %s: %w", url, briefings.ErrNotFound)
 	}
 	return nil
 }

@@ -91,11 +91,13 @@ func (db *DB) RecentStories(ctx context.Context, since time.Time, limit int) ([]
 }
 
 func recentStories(ctx context.Context, tx *sql.Tx, since time.Time, limit int) ([]briefings.Story, error) {
-	rows, err := tx.QueryContext(ctx, `
-		SELECT id, headline, summary_json, first_seen, updated
-		FROM stories WHERE updated >= ?
-		ORDER BY updated DESC, id DESC LIMIT ?`,
-		queryMicros(since), limit)
+	return queryStories(ctx, tx, `WHERE updated >= ? ORDER BY updated DESC, id DESC LIMIT ?`, queryMicros(since), limit)
+}
+
+// queryStories reads the stories (without their items) that a WHERE/ORDER
+// BY/LIMIT tail selects.
+func queryStories(ctx context.Context, tx *sql.Tx, tail string, args ...any) ([]briefings.Story, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, headline, summary_json, first_seen, updated FROM stories `+tail, args...)
 	if err != nil {
 		return nil, err
 	}

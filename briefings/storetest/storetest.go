@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) briefings.Store) {
 	t.Run("Pages", func(t *testing.T) { testPages(t, open) })
 	t.Run("Story", func(t *testing.T) { testStoryByID(t, open) })
 	t.Run("CanceledContext", func(t *testing.T) { testCanceledContext(t, open) })
+	t.Run("ChatSources", func(t *testing.T) { testChatSources(t, open) })
+	t.Run("Retold", func(t *testing.T) { testRetold(t, open) })
 }
 
 // equate is how results are compared: see the package comment.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,8 @@ type Config struct {
 	PollInterval      time.Duration // NEWSBOT_POLL_INTERVAL
 	AllowPrivateFeeds bool          // NEWSBOT_ALLOW_PRIVATE_FEEDS
 	FetchArticles     bool          // NEWSBOT_FETCH_ARTICLES
+	MaxSourcesPerChat int           // NEWSBOT_MAX_SOURCES_PER_CHAT
+	MaxFeeds          int           // NEWSBOT_MAX_FEEDS
 	LogLevel          slog.Level    // NEWSBOT_LOG_LEVEL
 	BriefingSize      int           // NEWSBOT_BRIEFING_SIZE
 	HTTPAddr          string        // NEWSBOT_HTTP_ADDR
@@ -85,6 +88,8 @@ func Vars() []env.Var {
 		{Name: "NEWSBOT_POLL_INTERVAL", Default: "10m", Doc: "How often each feed is fetched (Go duration, at least 1m)"},
 		{Name: "NEWSBOT_ALLOW_PRIVATE_FEEDS", Default: "false", Doc: "Allow feeds and article pages on loopback, private and link-local addresses (an intranet feed)"},
 		{Name: "NEWSBOT_FETCH_ARTICLES", Default: "true", Doc: "Fetch the article page a teaser links to and summarize its main text"},
+		{Name: "NEWSBOT_MAX_SOURCES_PER_CHAT", Default: strconv.Itoa(briefings.DefaultMaxSourcesPerChat), Doc: "Feeds one chat may add with /sources add, 1 to 1000"},
+		{Name: "NEWSBOT_MAX_FEEDS", Default: strconv.Itoa(briefings.DefaultMaxFeeds), Doc: "Distinct feeds newsbot polls in all (the operator's and every chat's), at least 1"},
 		{Name: "NEWSBOT_LOG_LEVEL", Default: "info", Doc: "Log level: debug, info, warn or error (logs go to stderr)"},
 		{Name: "NEWSBOT_BRIEFING_SIZE", Default: "5", Doc: "Stories per briefing, 1 to 20"},
 		{Name: "NEWSBOT_HTTP_ADDR", Default: "", Doc: "Address for the HTTP listener, e.g. :8080; empty for none"},
@@ -109,6 +114,8 @@ func Parse(vars map[string]string) (Config, error) {
 		PollInterval:      r.Duration("NEWSBOT_POLL_INTERVAL", 10*time.Minute),
 		AllowPrivateFeeds: r.Bool("NEWSBOT_ALLOW_PRIVATE_FEEDS", false),
 		FetchArticles:     r.Bool("NEWSBOT_FETCH_ARTICLES", true),
+		MaxSourcesPerChat: r.Int("NEWSBOT_MAX_SOURCES_PER_CHAT", briefings.DefaultMaxSourcesPerChat),
+		MaxFeeds:          r.Int("NEWSBOT_MAX_FEEDS", briefings.DefaultMaxFeeds),
 		LogLevel:          slog.LevelInfo,
 		BriefingSize:      r.Int("NEWSBOT_BRIEFING_SIZE", briefings.DefaultBriefingSize),
 		HTTPAddr:          r.String("NEWSBOT_HTTP_ADDR"),
@@ -157,6 +164,12 @@ func (c *Config) Validate() error {
 	}
 	if c.BriefingSize < 1 || c.BriefingSize > 20 {
 		errs = append(errs, fmt.Errorf("NEWSBOT_BRIEFING_SIZE=%d: must be between 1 and 20", c.BriefingSize))
+	}
+	if c.MaxSourcesPerChat < 1 || c.MaxSourcesPerChat > 1000 {
+		errs = append(errs, fmt.Errorf("NEWSBOT_MAX_SOURCES_PER_CHAT=%d: must be between 1 and 1000", c.MaxSourcesPerChat))
+	}
+	if c.MaxFeeds < 1 {
+		errs = append(errs, fmt.Errorf("NEWSBOT_MAX_FEEDS=%d: must be at least 1", c.MaxFeeds))
 	}
 	for _, f := range c.Feeds {
 		if !env.HTTPURL(f) {

@@ -68,6 +68,21 @@ func readParams(r *http.Request) (params, *apiError) {
 				p[k] = v[0]
 			}
 		}
+		for k, fhs := range r.MultipartForm.File {
+			if len(fhs) == 0 {
+				continue
+			}
+			f, err := fhs[0].Open()
+			if err != nil {
+				return nil, badRequest(RejectBadRequest, "can't read an uploaded file")
+			}
+			data, err := io.ReadAll(f)
+			f.Close()
+			if err != nil {
+				return nil, badRequest(RejectBadRequest, "can't read an uploaded file")
+			}
+			p[fileDataParam+k], p[fileNameParam+k] = string(data), fhs[0].Filename
+		}
 	default:
 		raw, err := io.ReadAll(body)
 		if err != nil {

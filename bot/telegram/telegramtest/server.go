@@ -159,6 +159,7 @@ type Server struct {
 	floodChats map[int64]time.Time // for one chat (its chat or group limit)
 	rng        *rand.Rand
 	stats      Stats
+	files      fileState
 }
 
 // method is one Bot API method.
@@ -179,6 +180,8 @@ var methodTable = []method{
 	{"sendMessage", (*Server).sendMessage},
 	{"getChat", (*Server).getChat},
 	{"getChatMember", (*Server).getChatMember},
+	{"getFile", (*Server).getFile},
+	{"sendDocument", (*Server).sendDocument},
 }
 
 // NewServer starts a fake listening on 127.0.0.1 at a free port. Like
@@ -333,6 +336,10 @@ func (s *Server) Close() {
 
 // ServeHTTP answers /bot<token>/<method> like the Bot API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/file/bot") {
+		s.serveFile(w, r)
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	token, name, ok2 := strings.Cut(rest, "/")
 	if !ok || !ok2 || strings.Contains(name, "/") {

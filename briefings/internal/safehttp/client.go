@@ -140,6 +140,12 @@ func New(opts Options) *Client {
 // Timeout is the per-request timeout in force.
 func (c *Client) Timeout() time.Duration { return c.opts.Timeout }
 
+// MaxRedirects is how many redirects a request follows.
+func (c *Client) MaxRedirects() int { return c.opts.MaxRedirects }
+
+// MaxBodyBytes is the limit on a decompressed body.
+func (c *Client) MaxBodyBytes() int64 { return c.opts.MaxBodyBytes }
+
 // CloseIdleConnections closes the connections kept open for reuse.
 func (c *Client) CloseIdleConnections() { c.client.CloseIdleConnections() }
 
