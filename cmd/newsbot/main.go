@@ -43,6 +43,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runSummarize(ctx, args, stdin, stdout, stderr)
 	case "eval":
 		return runEval(ctx, args, stdout, stderr)
+	case "eval-group":
+		return runEvalGroup(ctx, args, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -60,6 +62,7 @@ const usage = `Usage:
   newsbot feeds export         write the feed list as OPML to stdout
   newsbot summarize [-jsonl]   summarize an article (or JSON lines of them) from stdin
   newsbot eval FILE.jsonl      score the summarizer against Lead-3 on a data set
+  newsbot eval-group FILE.jsonl  score the grouping on labelled stories, fed as RSS
 
 Configuration comes from the environment and from a .env file in the working
 directory (the environment wins); see .env.example.
