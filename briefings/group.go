@@ -47,11 +47,14 @@ const (
 	// memberThreshold is the similarity at which an item resembles one
 	// telling of a story; it must resemble at least half of them.
 	memberThreshold = 0.08
-	// indexedTerms is how many of an item's most distinctive terms find its
-	// candidate stories: two tellings of one event share some of their
-	// weightiest particulars, and looking no further keeps the cost of an
-	// item bounded however many items share its common words.
+	// indexedTerms is how many of an item's most distinctive terms are
+	// indexed for later items to find its story by: a later telling of the
+	// event shares some of its weightiest particulars, and indexing no more
+	// keeps the postings short however many items share common words.
 	indexedTerms = 12
+	// maxCandidates is how many stories, those sharing most of an item's
+	// key terms, it is compared with in full.
+	maxCandidates = 16
 	// minSharedParticulars is how many distinctive terms an item must share
 	// with a story: one word in common is a topic, not an event.
 	minSharedParticulars = 2
@@ -114,10 +117,10 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 	}
 	c := newCorpus(all)
 
-	// Only distinctive terms are indexed: a word in a tenth of all items
+	// Only distinctive terms are indexed: a word in one item in a hundred
 	// cannot make two of them one event, and indexing it would compare
 	// every item with every other.
-	commonDF := max(64, c.docs/10)
+	commonDF := max(64, c.docs/100)
 	postings := make(map[string][]int) // term → groups, ascending, once each
 	index := func(gi int, d *groupDoc) {
 		for _, t := range d.keys {
@@ -138,19 +141,31 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 	}
 
 	var candidates []int
-	seen := make(map[int]bool)
+	partial := make(map[int]float64)
 	for _, fd := range freshDocs {
 		fd.prepare(c)
-		clear(seen)
+		clear(partial)
 		candidates = candidates[:0]
-		for _, t := range fd.keys {
+		for t, x := range fd.unit {
+			if c.df[t] > commonDF {
+				continue
+			}
 			for _, gi := range postings[t] {
-				if !seen[gi] {
-					seen[gi] = true
+				if _, ok := partial[gi]; !ok {
 					candidates = append(candidates, gi)
 				}
+				partial[gi] += x * groups[gi].centroid[t]
 			}
 		}
+		// The stories that share the most of the item's weightiest terms
+		// are the only ones worth a full comparison.
+		slices.SortFunc(candidates, func(a, b int) int {
+			if c := cmp.Compare(partial[b]/groups[b].norm(), partial[a]/groups[a].norm()); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		candidates = candidates[:min(len(candidates), maxCandidates)]
 		best, bestSim := -1, groupThreshold
 		slices.Sort(candidates) // ties go to the earliest story, whatever the map order
 		for _, gi := range candidates {
@@ -226,6 +241,8 @@ func (g *pendingGroup) add(d *groupDoc) {
 		g.newest = d.item.Published
 	}
 }
+
+func (g *pendingGroup) norm() float64 { return math.Sqrt(max(g.norm2, 1e-12)) }
 
 // similarity is the cosine between d and the story's centroid.
 func (g *pendingGroup) similarity(d *groupDoc) float64 {
