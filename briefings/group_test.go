@@ -3,6 +3,7 @@ package briefings
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,4 +201,36 @@ func TestItemTermsNamesAndPhrases(t *testing.T) {
 			t.Errorf("term %q in %v", unwanted, v)
 		}
 	}
+}
+
+// FuzzGroupItems: any title and text — broken UTF-8, lone punctuation,
+// digits, capitals — group without a panic, every term weighs something,
+// and the same items group the same way twice.
+func FuzzGroupItems(f *testing.F) {
+	f.Add("Pantera drummer Vinnie Paul dies at 54", "The band said on Friday that Vinnie Paul Abbott had died. 728 drones, 100 people.")
+	f.Add("A", "'s ’s . . ! \"“” -- – — / July 10th 6.1 1,254")
+	f.Add("\xff\xfe", "Ünïcödé Ñame. İstanbul ß 10th of July")
+	f.Fuzz(func(t *testing.T, title, text string) {
+		at := time.Date(2025, 7, 10, 12, 0, 0, 0, time.UTC)
+		items := []Item{
+			{Link: "https://a.example/1", Title: title, Text: text, Published: at},
+			{Link: "https://b.example/2", Title: text, Text: title, Published: at},
+			{Link: "https://c.example/3", Title: title, Text: title + " " + text, Published: at},
+		}
+		for term, w := range itemTerms(items[0]) {
+			if term == "" || !(w > 0) {
+				t.Fatalf("term %q weighs %v", term, w)
+			}
+		}
+		sizes := func() []int {
+			var out []int
+			for _, g := range groupItems(nil, items, &vectorCache{}) {
+				out = append(out, len(g.added))
+			}
+			return out
+		}
+		if a, b := sizes(), sizes(); !slices.Equal(a, b) {
+			t.Fatalf("grouped %v, then %v", a, b)
+		}
+	})
 }

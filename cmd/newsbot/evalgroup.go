@@ -363,20 +363,29 @@ func f1(p, r float64) float64 {
 	return 2 * p * r / (p + r)
 }
 
-// bcubed scores a clustering against gold labels, item by item: precision is
-// the share of an item's cluster in its story, recall the share of its story
-// in its cluster, each averaged over items.
-func bcubed(gold []string, pred []int64) scores {
-	type cell struct {
-		story   string
-		cluster int64
-	}
-	inStory, inCluster, both := map[string]int{}, map[int64]int{}, map[cell]int{}
+// cell is one story's share of one cluster.
+type cell struct {
+	story   string
+	cluster int64
+}
+
+// contingency counts the items of each story, of each cluster, and of each
+// story in each cluster.
+func contingency(gold []string, pred []int64) (inStory map[string]int, inCluster map[int64]int, both map[cell]int) {
+	inStory, inCluster, both = map[string]int{}, map[int64]int{}, map[cell]int{}
 	for i := range gold {
 		inStory[gold[i]]++
 		inCluster[pred[i]]++
 		both[cell{gold[i], pred[i]}]++
 	}
+	return inStory, inCluster, both
+}
+
+// bcubed scores a clustering against gold labels, item by item: precision is
+// the share of an item's cluster in its story, recall the share of its story
+// in its cluster, each averaged over items.
+func bcubed(gold []string, pred []int64) scores {
+	inStory, inCluster, both := contingency(gold, pred)
 	var p, r float64
 	for i := range gold {
 		n := float64(both[cell{gold[i], pred[i]}])
@@ -394,16 +403,7 @@ func bcubed(gold []string, pred []int64) scores {
 // share of pairs put together that one story holds, recall the share of one
 // story's pairs put together.
 func pairScores(gold []string, pred []int64) scores {
-	type cell struct {
-		story   string
-		cluster int64
-	}
-	inStory, inCluster, both := map[string]int{}, map[int64]int{}, map[cell]int{}
-	for i := range gold {
-		inStory[gold[i]]++
-		inCluster[pred[i]]++
-		both[cell{gold[i], pred[i]}]++
-	}
+	inStory, inCluster, both := contingency(gold, pred)
 	pairs := func(n int) float64 { return float64(n) * float64(n-1) / 2 }
 	var together, same, right float64
 	for _, n := range inCluster {
