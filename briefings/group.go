@@ -89,7 +89,8 @@ type groupDoc struct {
 	terms termVector
 	names []string           // the names it is about, as stems: see itemNames
 	unit  map[string]float64 // idf-weighted, of length 1
-	keys  []string           // its most distinctive terms, for the index
+	order []string           // its terms, weightiest first
+	keys  []string           // the first of them, for the index
 	date  eventDay           // the event day it names, zero when none
 }
 
@@ -148,10 +149,11 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 		fd.prepare(c)
 		clear(partial)
 		candidates = candidates[:0]
-		for t, x := range fd.unit {
+		for _, t := range fd.order { // in order: the same sums, the same candidates, every run
 			if c.df[t] > commonDF {
 				continue
 			}
+			x := fd.unit[t]
 			for _, gi := range postings[t] {
 				if _, ok := partial[gi]; !ok {
 					candidates = append(candidates, gi)
@@ -219,17 +221,17 @@ func (d *groupDoc) prepare(c *corpus) {
 		}
 	}
 	d.date, _ = eventDate(d.item)
-	d.keys = d.keys[:0]
+	d.order = d.order[:0]
 	for t := range d.unit {
-		d.keys = append(d.keys, t)
+		d.order = append(d.order, t)
 	}
-	slices.SortFunc(d.keys, func(a, b string) int {
+	slices.SortFunc(d.order, func(a, b string) int {
 		if c := cmp.Compare(d.unit[b], d.unit[a]); c != 0 {
 			return c
 		}
 		return strings.Compare(a, b)
 	})
-	d.keys = d.keys[:min(len(d.keys), indexedTerms)]
+	d.keys = d.order[:min(len(d.order), indexedTerms)]
 }
 
 func (g *pendingGroup) add(d *groupDoc) {
