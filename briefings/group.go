@@ -23,8 +23,8 @@ import (
 // most) and the lead of its text (later paragraphs drift into background
 // that other events share), plus its proper-noun phrases and specific
 // numbers and dates as terms of their own; bare round numbers ("100",
-// "500") and single words at the start of a sentence say nothing about the
-// event and are not counted as particulars.
+// "500") say nothing about the event and are not counted, and a capital
+// that only starts a sentence is not taken for a name.
 //
 // An item joins the story whose centroid it is most similar to, when it
 // also resembles most of the story's tellings and shares several distinctive
