@@ -3,8 +3,12 @@ package briefings
 import (
 	"encoding/json"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 type pairItem struct {
@@ -111,10 +115,122 @@ func TestEventDate(t *testing.T) {
 		got, ok := eventDate(Item{Title: tt.title, Text: tt.text, Published: thu})
 		gotS := ""
 		if ok {
-			gotS = got.Format(time.DateOnly)
+			gotS = got.date.Format(time.DateOnly)
 		}
 		if gotS != tt.want {
 			t.Errorf("eventDate(%q) = %q, want %q", tt.text, gotS, tt.want)
 		}
 	}
+}
+
+// TestGroupItemsNoChaining: B is like A, C is like B in words A lacks; C
+// must fit the story {A, B} as a whole, not just its nearest member.
+func TestGroupItemsNoChaining(t *testing.T) {
+	at := time.Date(2018, 6, 19, 9, 0, 0, 0, time.UTC)
+	items := []Item{
+		{Link: "https://a.example/1", Published: at, Title: "Egyptian Christians feel left out of World Cup squad",
+			Text: "Coptic Christians in Cairo say hardly any Christian player has made Egypt's World Cup squad in decades."},
+		{Link: "https://b.example/2", Published: at.Add(time.Hour), Title: "Egypt's World Cup squad has no Coptic players, Christians say",
+			Text: "Egypt's Coptic Christians in Cairo say discrimination keeps Christian players out of the national squad at the World Cup in Russia."},
+		{Link: "https://c.example/3", Published: at.Add(2 * time.Hour), Title: "Russia welcomes World Cup fans as Putin meets leaders",
+			Text: "Vladimir Putin received leaders in the Kremlin as World Cup fans arrived in Russia, the national squad preparing in Moscow."},
+	}
+	groups := groupItems(nil, items, &vectorCache{})
+	var sizes []int
+	for _, g := range groups {
+		sizes = append(sizes, len(g.added))
+	}
+	if diff := cmp.Diff([]int{2, 1}, sizes); diff != "" {
+		t.Errorf("story sizes (-want +got):\n%s", diff)
+	}
+}
+
+// TestGroupItemsAcrossPolls: a telling that arrives in a later poll joins
+// the stored story, and a look-alike with other people does not.
+func TestGroupItemsAcrossPolls(t *testing.T) {
+	same, different := loadPairs(t)
+	var rehab pair
+	for _, p := range different {
+		if strings.Contains(p.Why, "rehab") {
+			rehab = p
+		}
+	}
+	first := same[0].A.item("https://a.example/1")
+	stored := Story{ID: 7, Items: []Item{first}, Updated: first.Published}
+	cache := &vectorCache{}
+	groups := groupItems([]Story{stored}, []Item{same[0].B.item("https://b.example/2")}, cache)
+	if len(groups) != 1 || groups[0].story.ID != 7 {
+		t.Errorf("the second telling did not join stored story 7: %d groups", len(groups))
+	}
+	reid := rehab.A.item("https://a.example/reid")
+	stored = Story{ID: 8, Items: []Item{reid}, Updated: reid.Published}
+	groups = groupItems([]Story{stored}, []Item{rehab.B.item("https://b.example/lohan")}, cache)
+	if len(groups) != 1 || groups[0].story.ID != 0 {
+		t.Errorf("Lohan's rehab joined Reid's story")
+	}
+}
+
+func TestSpecificNumber(t *testing.T) {
+	tests := []struct {
+		word string
+		want string // "" when the number says nothing of the event
+	}{
+		{"728", "728"}, {"6.1", "6.1"}, {"1,254", "1254"}, {"54", "54"},
+		{"100", ""}, {"500", ""}, {"20", ""}, {"3", ""}, {"2018", ""}, {"10,000", ""}, {"drones", ""},
+	}
+	for _, tt := range tests {
+		got, _ := specificNumber(tt.word)
+		if got != tt.want {
+			t.Errorf("specificNumber(%q) = %q, want %q", tt.word, got, tt.want)
+		}
+	}
+}
+
+func TestItemTermsNamesAndPhrases(t *testing.T) {
+	v := itemTerms(Item{
+		Title: "Pantera drummer Vinnie Paul dies at 54",
+		Text:  "The band said on Friday that Vinnie Paul Abbott had died in Las Vegas. Russia launched 728 drones, and 100 people were hurt.",
+	})
+	for _, want := range []string{"p:vinnie paul", "p:vinnie paul abbott", "p:las vegas", "n:728", "n:54"} {
+		if v[want] == 0 {
+			t.Errorf("no term %q in %v", want, v)
+		}
+	}
+	for _, unwanted := range []string{"n:100", "p:the band", "p:friday that"} {
+		if v[unwanted] != 0 {
+			t.Errorf("term %q in %v", unwanted, v)
+		}
+	}
+}
+
+// FuzzGroupItems: any title and text — broken UTF-8, lone punctuation,
+// digits, capitals — group without a panic, every term weighs something,
+// and the same items group the same way twice.
+func FuzzGroupItems(f *testing.F) {
+	f.Add("Pantera drummer Vinnie Paul dies at 54", "The band said on Friday that Vinnie Paul Abbott had died. 728 drones, 100 people.")
+	f.Add("A", "'s ’s . . ! \"“” -- – — / July 10th 6.1 1,254")
+	f.Add("\xff\xfe", "Ünïcödé Ñame. İstanbul ß 10th of July")
+	f.Fuzz(func(t *testing.T, title, text string) {
+		at := time.Date(2025, 7, 10, 12, 0, 0, 0, time.UTC)
+		items := []Item{
+			{Link: "https://a.example/1", Title: title, Text: text, Published: at},
+			{Link: "https://b.example/2", Title: text, Text: title, Published: at},
+			{Link: "https://c.example/3", Title: title, Text: title + " " + text, Published: at},
+		}
+		for term, w := range itemTerms(items[0]) {
+			if term == "" || !(w > 0) {
+				t.Fatalf("term %q weighs %v", term, w)
+			}
+		}
+		sizes := func() []int {
+			var out []int
+			for _, g := range groupItems(nil, items, &vectorCache{}) {
+				out = append(out, len(g.added))
+			}
+			return out
+		}
+		if a, b := sizes(), sizes(); !slices.Equal(a, b) {
+			t.Fatalf("grouped %v, then %v", a, b)
+		}
+	})
 }

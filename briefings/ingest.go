@@ -56,13 +56,18 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 	if len(fresh) == 0 {
 		return stats, nil
 	}
-	slices.SortStableFunc(fresh, func(a, b Item) int { return a.Published.Compare(b.Published) })
-
-	earliest := fresh[0].Published
+	earliest := now
+	for _, it := range fresh {
+		if !it.Published.IsZero() && it.Published.Before(earliest) {
+			earliest = it.Published
+		}
+	}
 	recent, err := s.store.RecentStories(ctx, earliest.Add(-groupWindow), briefCandidates*4)
 	if err != nil {
 		return stats, fmt.Errorf("ingest: %w", err)
 	}
+	dateUndated(fresh, recent, now)
+	slices.SortStableFunc(fresh, func(a, b Item) int { return a.Published.Compare(b.Published) })
 
 	groups := groupItems(recent, fresh, &s.vectors)
 	var touched []Item
@@ -151,7 +156,8 @@ const (
 )
 
 // cleanItem makes an item safe to store and show: valid UTF-8, no control
-// characters, bounded lengths, a publication time no later than now.
+// characters, bounded lengths, a publication time no later than now (an
+// undated item stays undated, for dateUndated).
 func cleanItem(it Item, now time.Time) Item {
 	it.Title = truncateRunes(collapseSpace(cleanText(it.Title)), maxTitleRunes)
 	it.Text = truncateRunes(strings.TrimSpace(cleanText(it.Text)), maxTextRunes)
@@ -161,10 +167,37 @@ func cleanItem(it Item, now time.Time) Item {
 		it.Link = ""
 	}
 	it.GUID = truncateRunes(cleanText(it.GUID), 1000)
-	if it.Published.IsZero() || it.Published.After(now) {
+	if it.Published.After(now) {
 		it.Published = now
 	}
 	return it
+}
+
+// dateUndated dates the items their feed gave no date by their first
+// sighting, now — but no later than the newest dated news newsbot knows (the
+// fresh items' and the recent stories'), so that lacking a date never makes
+// an item look newer than the news that has one.
+func dateUndated(fresh []Item, recent []Story, now time.Time) {
+	var newest time.Time
+	for _, it := range fresh {
+		if it.Published.After(newest) {
+			newest = it.Published
+		}
+	}
+	for _, st := range recent {
+		if st.Updated.After(newest) {
+			newest = st.Updated
+		}
+	}
+	stamp := now
+	if !newest.IsZero() && newest.Before(now) {
+		stamp = newest
+	}
+	for i := range fresh {
+		if fresh[i].Published.IsZero() {
+			fresh[i].Published = stamp
+		}
+	}
 }
 
 func cleanText(s string) string {

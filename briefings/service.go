@@ -164,32 +164,16 @@ func (s *Service) BriefChat(ctx context.Context, chat ChatRef, topics Topics) (B
 	return b, nil
 }
 
-// Compose ranks the stories that match topics and makes a briefing of the
-// best size of them. More outlets rank higher, and so do newer stories: each
-// outlet beyond the first is worth a day of age.
+// Compose ranks the stories that match topics (see rankStories) and makes a
+// briefing of the best size of them.
 func Compose(now time.Time, topics Topics, stories []Story, size int) Briefing {
 	matched := make([]Story, 0, len(stories))
-	var newest time.Time
 	for _, st := range stories {
 		if topics.Matches(st) {
 			matched = append(matched, st)
-			if st.Updated.After(newest) {
-				newest = st.Updated
-			}
 		}
 	}
-	score := func(st Story) float64 {
-		return float64(st.Outlets()) - newest.Sub(st.Updated).Hours()/24
-	}
-	slices.SortStableFunc(matched, func(a, b Story) int {
-		if c := cmp.Compare(score(b), score(a)); c != 0 {
-			return c
-		}
-		if c := b.Updated.Compare(a.Updated); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
+	rankStories(matched)
 	if len(matched) > size {
 		matched = matched[:size]
 	}

@@ -13,18 +13,12 @@ type Story struct {
 	Updated   time.Time // the latest Published among Items
 }
 
-// Outlets is the number of distinct outlets that told the story.
+// Outlets is the number of distinct outlets that told the story (see
+// outletKey: one outlet's several feeds are one outlet).
 func (s Story) Outlets() int {
 	seen := make(map[string]bool, len(s.Items))
 	for _, it := range s.Items {
 		seen[outletKey(it)] = true
 	}
 	return len(seen)
-}
-
-func outletKey(it Item) string {
-	if it.Outlet != "" {
-		return it.Outlet
-	}
-	return it.FeedURL
 }

@@ -47,6 +47,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runExtract(ctx, args, stdin, stdout, stderr, environ)
 	case "eval-extract":
 		return runEvalExtract(args, stdout, stderr)
+	case "eval-group":
+		return runEvalGroup(ctx, args, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -67,6 +69,7 @@ const usage = `Usage:
   newsbot extract URL          fetch an article page and print its title, date and main text
   newsbot extract -jsonl       extract JSON lines of pages ({"id","url","html"}) from stdin
   newsbot eval-extract DIR     score article extraction on a benchmark directory
+  newsbot eval-group FILE.jsonl  score the grouping on labelled stories, fed as RSS
 
 Configuration comes from the environment and from a .env file in the working
 directory (the environment wins); see .env.example.
