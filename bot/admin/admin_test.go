@@ -331,7 +331,7 @@ func TestBadFeedURLIsExplained(t *testing.T) {
 	c := p.client(t)
 	c.login()
 	resp, body := c.post("/admin/feeds", url.Values{"url": {"ftp://example.org/feed"}, "csrf": {c.csrf()}})
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "not an http(s) URL") || !strings.Contains(body, `value="ftp://example.org/feed"`) {
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "only http and https addresses can be feeds") || !strings.Contains(body, `value="ftp://example.org/feed"`) {
 		t.Errorf("bad URL: %s\n%s", resp.Status, body)
 	}
 }

@@ -39,7 +39,7 @@ func seed(t testing.TB, db *sqlite.DB) (active, gone briefings.Subscription) {
 		LastError: "fetch " + secretFeed + ": HTTP 503: service unavailable", NextFetchAt: now.Add(80 * time.Minute)}))
 	must(t, db.RecordFetchResult(ctx, secretFeed, briefings.FetchResultError))
 	item := func(outlet, title string) briefings.Item {
-		return briefings.Item{FeedURL: okFeed, GUID: title, Link: "https://news.example.org/" + url.PathEscape(title), Title: title,
+		return briefings.Item{FeedURL: okFeed, GUID: title, Link: "https://www." + strings.ToLower(strings.ReplaceAll(outlet, " ", "")) + ".example/" + url.PathEscape(title), Title: title,
 			Text: title + " happened today in the capital.", Outlet: outlet, Published: now.Add(-time.Hour)}
 	}
 	if _, err := db.SaveStories(ctx, []briefings.StoryChange{{Headline: "Ministers agree on <budget> & more", Summary: []string{"The ministers agreed on the budget."},
