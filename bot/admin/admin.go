@@ -87,7 +87,9 @@ type Store interface {
 // knows which chats follow which feed implements it, and the feeds pages show
 // them. Without it every feed is the operator's.
 type FeedFollowers interface {
-	FeedFollowers(ctx context.Context, feedURLs []string) (map[string][]briefings.ChatRef, error)
+	FeedFollowers(ctx context.Context, feedURL string) ([]briefings.ChatRef, error)
+	// ListSources is the operator's own list.
+	ListSources(ctx context.Context) ([]briefings.Source, error)
 }
 
 // Resumer turns a deactivated subscription's deliveries back on

@@ -84,12 +84,24 @@ func (h *Handler) feedRows(ctx context.Context, fs []briefings.FeedStatus) ([]fe
 		}
 		return rows, nil
 	}
-	chats, err := followers.FeedFollowers(ctx, urls)
+	listed, err := followers.ListSources(ctx)
 	if err != nil {
 		return nil, err
 	}
+	operator := make(map[string]bool, len(listed))
+	for _, src := range listed {
+		operator[src.URL] = true
+	}
+	// A page shows a bounded number of feeds, each an indexed look-up.
 	for i := range rows {
-		for _, c := range chats[rows[i].URL] {
+		if operator[rows[i].URL] {
+			rows[i].Followers = append(rows[i].Followers, "operator")
+		}
+		chats, err := followers.FeedFollowers(ctx, rows[i].URL)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range chats {
 			rows[i].Followers = append(rows[i].Followers, c.String())
 		}
 	}

@@ -283,3 +283,35 @@ func berlin(t *testing.T) *time.Location {
 	}
 	return loc
 }
+
+// A feed a chat added itself is listed with the chats that follow it; the
+// operator's own feed says so.
+func TestFeedsShowWhoFollowsThem(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	const operatorFeed, chatFeed = "https://operator.example.org/feed.xml", "https://club.example.org/rss"
+	if _, err := db.AddSource(ctx, operatorFeed); err != nil {
+		t.Fatal(err)
+	}
+	chat := briefings.ChatRef{Platform: briefings.PlatformTelegram, ID: "-100777"}
+	if _, err := db.FollowSource(ctx, chat, briefings.Source{URL: chatFeed, Title: "Club news"}, briefings.SourceLimits{PerChat: 5, Feeds: 10}); err != nil {
+		t.Fatal(err)
+	}
+	c := newPanel(t, db).client(t)
+	c.login()
+	_, body := c.get("/admin/feeds")
+	row := func(url string) string {
+		i := strings.Index(body, url)
+		if i < 0 {
+			t.Fatalf("feeds page does not list %s", url)
+		}
+		j := strings.Index(body[i:], "</tr>")
+		return body[i : i+j]
+	}
+	if r := row(chatFeed); !strings.Contains(r, chat.String()) || strings.Contains(r, "operator") {
+		t.Errorf("the chat's feed row does not name its follower alone: %s", r)
+	}
+	if r := row(operatorFeed); !strings.Contains(r, "operator") {
+		t.Errorf("the operator's feed row does not say operator: %s", r)
+	}
+}
