@@ -8,8 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
-	"flag"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -43,14 +41,9 @@ all articles and for those with a headline of their own. Nothing leaves 127.0.0.
 
 // runEvalGroup is "newsbot eval-group": the grouping scored on labelled stories.
 func runEvalGroup(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("eval-group", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, evalGroupUsage) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	fs := newFlagSet("eval-group", evalGroupUsage, stderr)
+	if exit, ok := parseFlags(fs, args); !ok {
+		return exit
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintf(stderr, "newsbot eval-group: want one FILE.jsonl\n\n%s", evalGroupUsage)

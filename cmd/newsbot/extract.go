@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -31,15 +30,10 @@ const jsonlCharset = "text/html; charset=utf-8"
 
 // runExtract is "newsbot extract".
 func runExtract(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
-	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, extractUsage) }
+	fs := newFlagSet("extract", extractUsage, stderr)
 	jsonl := fs.Bool("jsonl", false, "read pages as JSON lines from stdin")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if exit, ok := parseFlags(fs, args); !ok {
+		return exit
 	}
 	out := bufio.NewWriter(stdout)
 	var code int
@@ -154,14 +148,9 @@ var publishedExtraction = []struct {
 
 // runEvalExtract is "newsbot eval-extract".
 func runEvalExtract(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("eval-extract", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, evalExtractUsage) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	fs := newFlagSet("eval-extract", evalExtractUsage, stderr)
+	if exit, ok := parseFlags(fs, args); !ok {
+		return exit
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprint(stderr, evalExtractUsage)

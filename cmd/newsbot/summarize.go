@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,15 +30,10 @@ are still summarized, and the exit status is 1 when any line was bad. Blank line
 
 // runSummarize is "newsbot summarize": the extractive summarizer over stdin.
 func runSummarize(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("summarize", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, summarizeUsage) }
+	fs := newFlagSet("summarize", summarizeUsage, stderr)
 	jsonl := fs.Bool("jsonl", false, "read and write JSON lines")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if exit, ok := parseFlags(fs, args); !ok {
+		return exit
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "newsbot summarize: unexpected argument %q: the article is read from stdin\n\n%s", fs.Arg(0), summarizeUsage)
@@ -162,15 +156,10 @@ unless -stem=false, and prints both, their ratio and the mean summary length in 
 
 // runEval is "newsbot eval": ours against Lead-3 on an evaluation set.
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, evalUsage) }
+	fs := newFlagSet("eval", evalUsage, stderr)
 	stem := fs.Bool("stem", true, "Porter-stem tokens, as published ROUGE figures do")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if exit, ok := parseFlags(fs, args); !ok {
+		return exit
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintf(stderr, "newsbot eval: want one FILE.jsonl\n\n%s", evalUsage)
