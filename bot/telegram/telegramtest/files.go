@@ -235,12 +235,11 @@ func (s *Server) sendDocument(_ context.Context, p params) (any, *apiError) {
 	if e := s.reachableLocked(c); e != nil {
 		return nil, e
 	}
-	if !s.opts.DisableRateLimits {
-		if e := s.takeTokensLocked(c); e != nil {
-			return nil, e
-		}
+	if e := s.admitSendLocked(c); e != nil {
+		return nil, e
 	}
 	now := s.now()
+	s.countWindowsLocked(c, now)
 	name := p[fileNameParam+"document"]
 	fs := s.filesLocked()
 	fs.sent = append(fs.sent, SentDocument{ChatID: c.id, FileName: name, Data: []byte(data), Caption: caption, Time: now})

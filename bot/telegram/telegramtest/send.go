@@ -169,14 +169,8 @@ func (s *Server) sendMessage(ctx context.Context, p params) (any, *apiError) {
 	if contentErr != nil {
 		return nil, contentErr
 	}
-	if !s.opts.DisableRateLimits {
-		take := s.takeTokensLocked
-		if s.opts.FloodModel == FloodStrict {
-			take = s.takeWindowsLocked
-		}
-		if e := take(c); e != nil {
-			return nil, e
-		}
+	if e := s.admitSendLocked(c); e != nil {
+		return nil, e
 	}
 	c.lastMessageID++
 	now := s.now()
@@ -426,4 +420,16 @@ func stateFor[T any](states map[int64]*T, id int64) *T {
 		states[id] = st
 	}
 	return st
+}
+
+// admitSendLocked applies the flood model to one message-sending request
+// (a message or a document) to c: every kind of send shares the budgets.
+func (s *Server) admitSendLocked(c *chat) *apiError {
+	if s.opts.DisableRateLimits {
+		return nil
+	}
+	if s.opts.FloodModel == FloodStrict {
+		return s.takeWindowsLocked(c)
+	}
+	return s.takeTokensLocked(c)
 }
