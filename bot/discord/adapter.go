@@ -497,9 +497,9 @@ func (a *Adapter) settle(channelID string, err error, f restFailure, missing []s
 	var gone *bot.ChatGoneError
 	switch {
 	case errors.As(out, &ra):
-		if ra.Global {
-			a.pacer.PauseAll(ra.After)
-		} else {
+		// A global 429 has already paused every route in the transport's
+		// gate; only a channel's own limit is the pacer's.
+		if !ra.Global {
 			a.pacer.Pause(channelID, false, ra.After)
 		}
 		a.log.Warn("discord: rate limited", "channel", channelID, "retry_after", ra.After, "global", ra.Global)

@@ -97,11 +97,9 @@ func floodWait(err error) (time.Duration, bool) {
 // floodWait pauses every send: Telegram does not say whether a 429 was for
 // the chat, the group or the whole bot, and a flood wait for the global
 // limit refuses every chat until it has passed (as python-telegram-bot's
-// AIORateLimiter does). The chat is paused on its own too, so that the
-// ramp after the global pause never lets a send into it early.
+// AIORateLimiter does).
 func (a *Adapter) floodWait(chatID int64, after time.Duration) {
 	a.pacer.PauseAll(after)
-	a.pacer.Pause(strconv.FormatInt(chatID, 10), isGroup(chatID), after)
 	// in_flight are the sends that may still reach Telegram inside the
 	// wait: they left before it came.
 	a.log.Warn("Telegram asked to wait: every send paused",
