@@ -189,7 +189,9 @@ const maxFeedURLBytes = 2048
 // a host, no credentials, at most 2 kB. The error is a *FeedRefusedError.
 func CheckFeedURL(raw string) (*url.URL, error) {
 	refuse := func(reason string) (*url.URL, error) {
-		return nil, &FeedRefusedError{URL: clipURL(raw), Reason: reason}
+		// The address is refused, among other reasons, for carrying a
+		// password: the error shows it redacted.
+		return nil, &FeedRefusedError{URL: clipURL(RedactURL(raw)), Reason: reason}
 	}
 	raw = strings.TrimSpace(raw)
 	if len(raw) > maxFeedURLBytes {
@@ -216,10 +218,10 @@ func CheckFeedURL(raw string) (*url.URL, error) {
 }
 
 func clipURL(s string) string {
-	if len(s) <= 100 {
-		return s
+	if short := truncateRunes(s, 100); short != s {
+		return short + "…"
 	}
-	return s[:100] + "…"
+	return s
 }
 
 // chatSourceState is the Service's part for chats' sources.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,5 +284,13 @@ func TestChatFeedThatRetellsReachesTheChat(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{wire().Title}, headlines(b)); diff != "" {
 		t.Errorf("brief of a chat whose only feed retold the wire's story (-want +got):\n%s", diff)
+	}
+}
+
+// An address refused for its password never shows the password.
+func TestCheckFeedURLHidesThePassword(t *testing.T) {
+	_, err := briefings.CheckFeedURL("https://reader:hunter2secret@feeds.example.org/rss")
+	if err == nil || strings.Contains(err.Error(), "hunter2secret") {
+		t.Fatalf("CheckFeedURL = %v; want a refusal without the password", err)
 	}
 }
