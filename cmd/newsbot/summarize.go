@@ -65,6 +65,10 @@ func summarizeText(ctx context.Context, s briefings.Summarizer, stdin io.Reader,
 		return 1
 	}
 	sum, err := s.Summarize(ctx, briefings.Article{Text: string(text)})
+	if err != nil {
+		fmt.Fprintf(stderr, "newsbot summarize: %v\n", err)
+		return 1
+	}
 	for _, line := range sum {
 		fmt.Fprintln(out, line)
 	}

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/newsbot/newsbot/briefings"
 )
 
 const (
@@ -165,5 +169,23 @@ func TestEvalCommand(t *testing.T) {
 		if code := runEval(context.Background(), c.args, &out, &errOut); code != c.code || !strings.Contains(errOut.String(), c.want) {
 			t.Errorf("eval %q: exit %d, stderr %q; want %d and %q", c.args, code, errOut.String(), c.code, c.want)
 		}
+	}
+}
+
+type failingSummarizer struct{}
+
+func (failingSummarizer) Summarize(context.Context, briefings.Article) ([]string, error) {
+	return nil, errors.New("model unavailable")
+}
+
+// A summarizer that fails is reported and the status is 1, never an empty
+// summary with status 0.
+func TestSummarizeReportsAFailingSummarizer(t *testing.T) {
+	var out, stderr bytes.Buffer
+	w := bufio.NewWriter(&out)
+	code := summarizeText(context.Background(), failingSummarizer{}, strings.NewReader(storyA), w, &stderr)
+	w.Flush()
+	if code != 1 || !strings.Contains(stderr.String(), "model unavailable") || out.Len() != 0 {
+		t.Errorf("status %d, stdout %q, stderr %q; want 1, nothing, the error", code, out.String(), stderr.String())
 	}
 }
