@@ -287,8 +287,10 @@ func topicWords(name CommandName, args []string) ([]string, error) {
 
 // Clip shortens input quoted back in an error, so a reply or a log line never
 // echoes a wall of garbage. Every adapter and the configuration quote with it.
-func Clip(s string) string {
-	const n = 24
+func Clip(s string) string { return ClipRunes(s, 24) }
+
+// ClipRunes is s cut to n characters, with an ellipsis when it was longer.
+func ClipRunes(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/newsbot/newsbot/briefings"
 )
@@ -185,7 +184,7 @@ func (h *Handler) addSource(ctx context.Context, chat briefings.ChatRef, target 
 	}
 	text := fmt.Sprintf("Added %s.", feedName(added.Feed))
 	if added.Latest.Title != "" {
-		text += fmt.Sprintf(" Latest: “%s”.", clipRunes(added.Latest.Title, 120))
+		text += fmt.Sprintf(" Latest: “%s”.", ClipRunes(added.Latest.Title, 120))
 	} else {
 		text += " It has no items yet."
 	}
@@ -199,7 +198,7 @@ func (h *Handler) refusal(target string, err error) (string, bool) {
 	var refused *briefings.FeedRefusedError
 	switch {
 	case errors.As(err, &refused):
-		return fmt.Sprintf("Can't add %s: %s. Nothing was changed.", clipRunes(target, 80), refused.Reason), true
+		return fmt.Sprintf("Can't add %s: %s. Nothing was changed.", ClipRunes(target, 80), refused.Reason), true
 	case errors.Is(err, briefings.ErrChatSourcesFull):
 		return fmt.Sprintf("This chat already follows %d feeds, the most it may. Remove one with /sources remove N first.", limits.PerChat), true
 	case errors.Is(err, briefings.ErrFeedsFull):
@@ -222,7 +221,7 @@ func (h *Handler) listSources(ctx context.Context, chat briefings.ChatRef) Reply
 		for i, f := range cs.Feeds {
 			fmt.Fprintf(&b, "\n%d. ", i+1)
 			if f.Title != "" {
-				b.WriteString(clipRunes(f.Title, 80) + " — ")
+				b.WriteString(ClipRunes(f.Title, 80) + " — ")
 			}
 			b.WriteString(f.URL)
 			switch {
@@ -257,7 +256,7 @@ func (h *Handler) listSources(ctx context.Context, chat briefings.ChatRef) Reply
 		}
 		b.WriteString("\n- ")
 		if s.Title != "" {
-			b.WriteString(clipRunes(s.Title, 80) + " — ")
+			b.WriteString(ClipRunes(s.Title, 80) + " — ")
 		}
 		b.WriteString(s.URL)
 		if s.LastError != "" {
@@ -349,7 +348,7 @@ func (h *Handler) importText(rep briefings.ImportReport) string {
 		} else {
 			h.logger().Error("import a feed", "feed", f.URL, "err", f.Err)
 		}
-		fmt.Fprintf(&b, "\n✗ %s: %s", clipRunes(f.URL, 80), reason)
+		fmt.Fprintf(&b, "\n✗ %s: %s", ClipRunes(f.URL, 80), reason)
 	}
 	return b.String()
 }
@@ -366,13 +365,6 @@ func (h *Handler) sourcesStatus(ctx context.Context, chat briefings.ChatRef) str
 		return ""
 	}
 	return fmt.Sprintf("\nEvery one of this chat's own feeds (%d) is failing, so its briefings lack them; /sources shows which, newsbot keeps retrying.", len(cs.Feeds))
-}
-
-func clipRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }
 
 // chatStories is a ChatLifecycle that knows which stories reach a chat

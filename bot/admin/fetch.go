@@ -40,7 +40,7 @@ func (f recordingFetcher) Fetch(ctx context.Context, src briefings.Source) (brie
 	}
 	if ctx.Err() == nil {
 		if rerr := f.rec.RecordFetchResult(ctx, src.URL, result); rerr != nil && !errors.Is(rerr, briefings.ErrNotFound) {
-			f.log.Error("admin: record fetch result", "feed", maskURL(src.URL), "err", rerr)
+			f.log.Error("admin: record fetch result", "feed", briefings.RedactURL(src.URL), "err", rerr)
 		}
 	}
 	return res, err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/newsbot/newsbot/bot"
 	"github.com/newsbot/newsbot/briefings"
 )
 
@@ -41,15 +42,10 @@ func (h *Handler) funcs() template.FuncMap {
 			return "in " + span(d)
 		},
 		"span":  span,
-		"mask":  maskURL,
+		"mask":  briefings.RedactURL,
 		"topic": func(t briefings.Topics) string { return topicsText(t) },
-		"shown": func(s string, n int) string {
-			if r := []rune(s); len(r) > n {
-				return string(r[:n]) + "…"
-			}
-			return s
-		},
-		"add": func(a, b int) int { return a + b },
+		"shown": bot.ClipRunes,
+		"add":   func(a, b int) int { return a + b },
 		// atLeast shows a count that stopped at its cap as "cap+".
 		"atLeast": func(n, limit int) string {
 			if n >= limit {

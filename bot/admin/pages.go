@@ -74,7 +74,7 @@ func (h *Handler) feedRows(ctx context.Context, fs []briefings.FeedStatus) ([]fe
 	rows := make([]feedRow, len(fs))
 	urls := make([]string, len(fs))
 	for i, f := range fs {
-		rows[i] = feedRow{FeedStatus: f, Shown: maskURL(f.URL), ErrorText: maskIn(f.LastError, f.URL), Result: resultText(f)}
+		rows[i] = feedRow{FeedStatus: f, Shown: briefings.RedactURL(f.URL), ErrorText: maskIn(f.LastError, f.URL), Result: resultText(f)}
 		urls[i] = f.URL
 	}
 	followers, ok := h.opts.Store.(FeedFollowers)
@@ -239,7 +239,7 @@ func (h *Handler) addFeed(w http.ResponseWriter, r *http.Request, v *view) {
 		done(w, r, v, http.StatusOK, "/admin/feeds", "known")
 		return
 	}
-	h.opts.Logger.Info("admin: feed added", "feed", maskURL(raw), "client", clientAddr(r))
+	h.opts.Logger.Info("admin: feed added", "feed", briefings.RedactURL(raw), "client", clientAddr(r))
 	h.pollNow() // a new feed is due at once
 	done(w, r, v, http.StatusCreated, "/admin/feeds", "added")
 }
@@ -254,7 +254,7 @@ func (h *Handler) removeFeed(w http.ResponseWriter, r *http.Request, v *view) {
 		h.fail(w, r, "remove feed", err)
 		return
 	}
-	h.opts.Logger.Info("admin: feed removed", "feed", maskURL(f.URL), "client", clientAddr(r))
+	h.opts.Logger.Info("admin: feed removed", "feed", briefings.RedactURL(f.URL), "client", clientAddr(r))
 	done(w, r, v, http.StatusOK, "/admin/feeds", "removed")
 }
 
@@ -268,7 +268,7 @@ func (h *Handler) fetchFeed(w http.ResponseWriter, r *http.Request, v *view) {
 		h.fail(w, r, "fetch feed", err)
 		return
 	}
-	h.opts.Logger.Info("admin: feed fetched now", "feed", maskURL(f.URL), "client", clientAddr(r))
+	h.opts.Logger.Info("admin: feed fetched now", "feed", briefings.RedactURL(f.URL), "client", clientAddr(r))
 	h.pollNow()
 	done(w, r, v, http.StatusAccepted, "/admin/feeds/"+strconv.FormatInt(f.ID, 10), "fetching")
 }
@@ -484,18 +484,9 @@ func atoi(s string) int {
 	return n
 }
 
-// maskURL shows a URL with its password masked.
-func maskURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(an address that does not parse)"
-	}
-	return u.Redacted()
-}
-
 // maskIn masks the password of raw wherever text quotes it.
 func maskIn(text, raw string) string {
-	if masked := maskURL(raw); masked != raw && raw != "" {
+	if masked := briefings.RedactURL(raw); masked != raw && raw != "" {
 		text = strings.ReplaceAll(text, raw, masked)
 	}
 	if u, err := url.Parse(raw); err == nil && u.User != nil {
