@@ -80,12 +80,12 @@ type Store interface {
 	SendCounter
 	RetryQueueReader
 	StoryReader
+	FeedFollowers
 	FeedEditor
 }
 
-// FeedFollowers is the seam for feeds that chats add themselves: a store that
-// knows which chats follow which feed implements it, and the feeds pages show
-// them. Without it every feed is the operator's.
+// FeedFollowers tells who reads a feed: the operator's list, and the chats
+// that added it themselves.
 type FeedFollowers interface {
 	FeedFollowers(ctx context.Context, feedURL string) ([]briefings.ChatRef, error)
 	// ListSources is the operator's own list.

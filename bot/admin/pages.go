@@ -72,19 +72,10 @@ type feedRow struct {
 
 func (h *Handler) feedRows(ctx context.Context, fs []briefings.FeedStatus) ([]feedRow, error) {
 	rows := make([]feedRow, len(fs))
-	urls := make([]string, len(fs))
 	for i, f := range fs {
 		rows[i] = feedRow{FeedStatus: f, Shown: briefings.RedactURL(f.URL), ErrorText: maskIn(f.LastError, f.URL), Result: resultText(f)}
-		urls[i] = f.URL
 	}
-	followers, ok := h.opts.Store.(FeedFollowers)
-	if !ok {
-		for i := range rows {
-			rows[i].Followers = []string{"operator"}
-		}
-		return rows, nil
-	}
-	listed, err := followers.ListSources(ctx)
+	listed, err := h.opts.Store.ListSources(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +88,7 @@ func (h *Handler) feedRows(ctx context.Context, fs []briefings.FeedStatus) ([]fe
 		if operator[rows[i].URL] {
 			rows[i].Followers = append(rows[i].Followers, "operator")
 		}
-		chats, err := followers.FeedFollowers(ctx, rows[i].URL)
+		chats, err := h.opts.Store.FeedFollowers(ctx, rows[i].URL)
 		if err != nil {
 			return nil, err
 		}
