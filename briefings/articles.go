@@ -259,7 +259,13 @@ func (s *Service) enrich(ctx context.Context, job articleJob) {
 	if result != ArticleEnriched && fill == (Item{}) {
 		return
 	}
-	if err := s.refreshStory(ctx, job.storyID, it, fill); err != nil && ctx.Err() == nil {
+	switch err := s.refreshStory(ctx, job.storyID, it, fill); {
+	case errors.Is(err, ErrNotFound):
+		// The story was folded into another since (see StoryChange.Absorbs),
+		// or pruned; the page is cached, and counts when that one is next
+		// told.
+		log.Debug("story gone before its article page was read", "err", err)
+	case err != nil && ctx.Err() == nil:
 		log.Error("refresh story from its article page", "err", err)
 	}
 }

@@ -30,7 +30,10 @@ import (
 // also resembles most of the story's tellings and shares several distinctive
 // terms with them — never because it resembles one member (single-link
 // chaining would let "World Cup" fans, coaches and goalkeepers grow one
-// story). Words alone cannot tell two events with the same people apart (the
+// story). Tellings that came before the one linking them have started
+// stories of their own; a story that gained a telling is then folded with a
+// recent story as alike as a whole, unless each keeps naming people the
+// other never does. Words alone cannot tell two events with the same people apart (the
 // same two ministers meeting on Thursday and phoning on Saturday score like
 // a paraphrase), so items that name different event dates never group.
 const (
@@ -46,6 +49,12 @@ const (
 	// someone the item does not while the item's headline names someone the
 	// story never does.
 	otherNamesFactor = 0.5
+	// mergeThreshold is the cosine similarity between two stories'
+	// centroids at or above which they are one event (when nothing else
+	// keeps them apart: see pendingGroup.compatible). Higher than
+	// groupThreshold, since it acts on the stories' own terms only, where
+	// a single telling is not yet averaged against the others.
+	mergeThreshold = 0.3
 	// memberThreshold is the similarity at which an item resembles one
 	// telling of a story; it must resemble at least half of them.
 	memberThreshold = 0.08
@@ -72,15 +81,28 @@ const (
 )
 
 // pendingGroup is a story as an ingest batch sees it: stored (story.ID > 0)
-// or made by this batch, and the fresh items it gains.
+// or made by this batch, the fresh items it gains, and the stored stories
+// that turned out to tell its event too and are folded into it.
 type pendingGroup struct {
-	story Story
-	added []Item
+	story    Story
+	added    []Item
+	absorbed []Story
 
 	members  []*groupDoc
 	centroid map[string]float64 // the sum of the members' unit vectors
 	norm2    float64            // the centroid's squared length
 	newest   time.Time
+	into     int // the group it was folded into, or its own index
+}
+
+// items are the stored items of the group: its story's and the absorbed
+// stories', in the order they were stored.
+func (g *pendingGroup) items() []Item {
+	out := slices.Clone(g.story.Items)
+	for _, st := range g.absorbed {
+		out = append(out, st.Items...)
+	}
+	return out
 }
 
 // groupDoc is one item taking part in grouping.
@@ -104,7 +126,7 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 	var all []termVector
 	var stored [][]*groupDoc
 	for _, st := range recent {
-		groups = append(groups, &pendingGroup{story: st})
+		groups = append(groups, &pendingGroup{story: st, into: len(groups)})
 		var docs []*groupDoc
 		for i, f := range cache.vectors(st) {
 			docs = append(docs, &groupDoc{item: st.Items[i], terms: f.terms, names: f.names})
@@ -134,6 +156,12 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 			}
 		}
 	}
+	find := func(gi int) int {
+		for groups[gi].into != gi {
+			gi = groups[gi].into
+		}
+		return gi
+	}
 	for gi, g := range groups {
 		g.centroid = make(map[string]float64)
 		for _, d := range stored[gi] {
@@ -145,24 +173,29 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 
 	var candidates []int
 	partial := make(map[int]float64)
-	for _, fd := range freshDocs {
-		fd.prepare(c)
+	// candidatesOf returns the live groups sharing the most of the weightiest
+	// of terms, in ascending order, at most maxCandidates of them.
+	candidatesOf := func(order []string, weight map[string]float64, self int) []int {
 		clear(partial)
 		candidates = candidates[:0]
-		for _, t := range fd.order { // in order: the same sums, the same candidates, every run
+		for _, t := range order { // in order: the same sums, the same candidates, every run
 			if c.df[t] > commonDF {
 				continue
 			}
-			x := fd.unit[t]
+			x := weight[t]
 			for _, gi := range postings[t] {
+				gi = find(gi)
+				if gi == self {
+					continue
+				}
 				if _, ok := partial[gi]; !ok {
 					candidates = append(candidates, gi)
 				}
 				partial[gi] += x * groups[gi].centroid[t]
 			}
 		}
-		// The stories that share the most of the item's weightiest terms
-		// are the only ones worth a full comparison.
+		// The stories that share the most of the weightiest terms are the
+		// only ones worth a full comparison.
 		slices.SortFunc(candidates, func(a, b int) int {
 			if c := cmp.Compare(partial[b]/groups[b].norm(), partial[a]/groups[a].norm()); c != 0 {
 				return c
@@ -170,9 +203,13 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 			return cmp.Compare(a, b)
 		})
 		candidates = candidates[:min(len(candidates), maxCandidates)]
-		best, bestSim := -1, groupThreshold
 		slices.Sort(candidates) // ties go to the earliest story, whatever the map order
-		for _, gi := range candidates {
+		return candidates
+	}
+	for _, fd := range freshDocs {
+		fd.prepare(c)
+		best, bestSim := -1, groupThreshold
+		for _, gi := range candidatesOf(fd.order, fd.unit, -1) {
 			g := groups[gi]
 			sim := g.similarity(fd)
 			if sim >= bestSim && g.namesDiffer(fd) {
@@ -188,7 +225,7 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 		}
 		if best < 0 {
 			best = len(groups)
-			groups = append(groups, &pendingGroup{centroid: make(map[string]float64)})
+			groups = append(groups, &pendingGroup{centroid: make(map[string]float64), into: best})
 		}
 		g := groups[best]
 		g.added = append(g.added, fd.item)
@@ -196,13 +233,143 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 		index(best, fd)
 	}
 
+	// Tellings that came before the one that links them started stories of
+	// their own: two stories as alike as a telling and the story it joins,
+	// with more in common than that, are one event. Only a story that
+	// gained a telling can have come closer to another.
+	for changed := true; changed; {
+		changed = false
+		for gi, g := range groups {
+			if g.into != gi || len(g.added) == 0 {
+				continue
+			}
+			order, weight := g.terms()
+			best, bestSim := -1, mergeThreshold
+			for _, gj := range candidatesOf(order, weight, gi) {
+				h := groups[gj]
+				sim := g.linkage(h)
+				if sim < bestSim || (sim == bestSim && best >= 0) || !g.compatible(h) || sharedCentroid(g, h, c, commonDF) < minSharedParticulars {
+					continue
+				}
+				best, bestSim = gj, sim
+			}
+			if best >= 0 {
+				fold(groups, gi, best)
+				changed = true
+			}
+		}
+	}
+
 	out := groups[:0]
-	for _, g := range groups {
-		if len(g.added) > 0 {
+	for gi, g := range groups {
+		if g.into == gi && len(g.added) > 0 {
 			out = append(out, g)
 		}
 	}
 	return out
+}
+
+// fold merges groups a and b into one, keeping the other's members, fresh
+// items and absorbed stories. A stored story outlives a new one, and of two
+// stored the newer: an absorbed story is deleted, and a deleted highest id
+// is one a store may give out again (SQLite does), to a story a chat's
+// ledger would then take for one it was sent.
+func fold(groups []*pendingGroup, a, b int) {
+	ga, gb := groups[a], groups[b]
+	keepB := gb.story.ID > ga.story.ID
+	if keepB {
+		a, b, ga, gb = b, a, gb, ga
+	}
+	if gb.story.ID > 0 {
+		ga.absorbed = append(ga.absorbed, gb.story)
+	}
+	ga.absorbed = append(ga.absorbed, gb.absorbed...)
+	ga.added = append(ga.added, gb.added...)
+	for _, d := range gb.members {
+		ga.add(d)
+	}
+	gb.into = a
+	gb.members, gb.added, gb.absorbed, gb.centroid = nil, nil, nil, nil
+}
+
+// sharedCentroid counts the distinctive terms two stories share, as
+// sharedParticulars does for an item and a story.
+func sharedCentroid(g, h *pendingGroup, c *corpus, commonDF int) int {
+	small, big := g, h
+	if len(big.centroid) < len(small.centroid) {
+		small, big = big, small
+	}
+	d := &groupDoc{terms: termVector(small.centroid)}
+	return sharedParticulars(d, big.centroid, c, commonDF)
+}
+
+// terms are the group's centroid terms, weightiest first.
+func (g *pendingGroup) terms() ([]string, map[string]float64) {
+	order := make([]string, 0, len(g.centroid))
+	for t := range g.centroid {
+		order = append(order, t)
+	}
+	slices.SortFunc(order, func(a, b string) int {
+		if c := cmp.Compare(g.centroid[b], g.centroid[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return order[:min(len(order), 4*indexedTerms)], g.centroid
+}
+
+// linkage is the mean similarity of a telling of g to one of h: the dot
+// product of two sums of unit vectors is the sum of their pairwise
+// similarities.
+func (g *pendingGroup) linkage(h *pendingGroup) float64 {
+	return dotUnit(g.centroid, h.centroid) / (g.norm() * h.norm())
+}
+
+// compatible reports whether g and h may tell one event: published within
+// the window of each other, their tellings naming no other event dates.
+func (g *pendingGroup) compatible(h *pendingGroup) bool {
+	if absDuration(g.newest.Sub(h.newest)) > groupWindow {
+		return false
+	}
+	agree, conflict := 0, 0
+	for _, a := range g.members {
+		for _, b := range h.members {
+			switch {
+			case a.date.conflicts(b.date):
+				conflict++
+			case !a.date.date.IsZero() && !b.date.date.IsZero() && a.date.byWeekday == b.date.byWeekday:
+				agree++
+			}
+		}
+	}
+	if conflict > agree {
+		return false
+	}
+	return !namesConflict(g, h)
+}
+
+// namesConflict reports whether each group keeps naming someone the other
+// hardly ever names: the same kind of event with other people.
+func namesConflict(g, h *pendingGroup) bool {
+	return hasAbsentKey(g, h) && hasAbsentKey(h, g)
+}
+
+func hasAbsentKey(g, h *pendingGroup) bool {
+	count := make(map[string]int)
+	for _, m := range g.members {
+		for _, n := range m.names {
+			count[n]++
+		}
+	}
+	for n, k := range count {
+		if 2*k < len(g.members) {
+			continue
+		}
+		if !slices.ContainsFunc(h.members, func(m *groupDoc) bool { return m.terms[n] > 0 }) {
+			return true
+		}
+	}
+	return false
 }
 
 // prepare weights d's terms by the corpus' idf, to unit length.
@@ -731,8 +898,18 @@ type eventDay struct {
 // of slack for time zones). A weekday is read against the publication time,
 // which feeds get wrong (an undated item is dated when it was fetched), so it
 // is compared only with another weekday, and a month and day with another.
+// Two weekdays are compared by name: tellings published within the grouping
+// window either side of midnight read one "Thursday" as days a week apart,
+// while "Thursday" and "Saturday" are two days apart however they are read.
 func (e eventDay) conflicts(o eventDay) bool {
-	return !e.date.IsZero() && !o.date.IsZero() && e.byWeekday == o.byWeekday && absDuration(e.date.Sub(o.date)) > 24*time.Hour
+	if e.date.IsZero() || o.date.IsZero() || e.byWeekday != o.byWeekday {
+		return false
+	}
+	if e.byWeekday {
+		apart := (int(e.date.Weekday()) - int(o.date.Weekday()) + 7) % 7
+		return apart >= 2 && apart <= 5 // 6 is a day the other way
+	}
+	return absDuration(e.date.Sub(o.date)) > 24*time.Hour
 }
 
 // eventDate is the calendar day the item says its event happened on: the

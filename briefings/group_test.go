@@ -234,3 +234,104 @@ func FuzzGroupItems(f *testing.F) {
 		}
 	})
 }
+
+// TestGroupItemsFoldsStoriesALaterTellingLinks: two tellings of one final,
+// from the winner's and the loser's side, were stored as two stories (each
+// came before anything linked them); a third telling that names both sides
+// joins one, and the other is folded into it. A look-alike stored beside
+// them (another tournament, the same player) stays apart.
+func TestGroupItemsFoldsStoriesALaterTellingLinks(t *testing.T) {
+	same, different := loadPairs(t)
+	var final, lookAlike pair
+	for _, p := range same {
+		if strings.Contains(p.Why, "final") {
+			final = p
+		}
+	}
+	for _, p := range different {
+		if strings.Contains(p.Why, "same player") {
+			lookAlike = p
+		}
+	}
+	winner, loser := final.A.item("https://a.example/winner"), final.B.item("https://b.example/loser")
+	other := lookAlike.B.item("https://c.example/withdrawal")
+	recent := []Story{ // newest first, as the store lists them
+		{ID: 9, Items: []Item{loser}, Updated: loser.Published},
+		{ID: 8, Items: []Item{other}, Updated: other.Published},
+		{ID: 7, Items: []Item{winner}, Updated: winner.Published},
+	}
+	bridge := Item{
+		Link: "https://d.example/final", Outlet: "d.example", Published: winner.Published.Add(time.Hour),
+		Title: "Alcaraz beats Sinner in French Open final at Roland Garros after saving three match points",
+		Text: "Carlos Alcaraz came back from two sets down and saved three match points to beat Jannik Sinner " +
+			"in a five-and-a-half-hour French Open final at Roland Garros, the longest in the tournament's history; " +
+			"Sinner, who had served for the title, fell short of a first French Open crown.",
+	}
+	groups := groupItems(recent, []Item{bridge}, &vectorCache{})
+	if len(groups) != 1 {
+		t.Fatalf("%d groups, want the one story the final's tellings make", len(groups))
+	}
+	g := groups[0]
+	var absorbed []int64
+	for _, st := range g.absorbed {
+		absorbed = append(absorbed, st.ID)
+	}
+	if g.story.ID != 9 || !slices.Equal(absorbed, []int64{7}) {
+		t.Errorf("the final is story %d absorbing %v; want the newer story 9 absorbing 7 (and not the look-alike 8)", g.story.ID, absorbed)
+	}
+	if got := len(g.items()) + len(g.added); got != 3 {
+		t.Errorf("the folded story has %d tellings, want 3", got)
+	}
+}
+
+// TestNamesConflict: stories of the same kind of event that each keep
+// naming someone the other never names are not folded together, however
+// alike their words; a story that names the other's people is.
+func TestNamesConflict(t *testing.T) {
+	story := func(texts ...string) *pendingGroup {
+		g := &pendingGroup{centroid: map[string]float64{}}
+		for _, s := range texts {
+			it := Item{Text: s}
+			f := featuresOf(it)
+			g.members = append(g.members, &groupDoc{item: it, terms: f.terms, names: f.names})
+		}
+		return g
+	}
+	rahman := story("In Mannheim, Wladimir Klitschko stopped Hasim Rahman in the seventh round.",
+		"On Saturday Klitschko beat Rahman to keep the IBF title.")
+	thompson := story("In Bern, Wladimir Klitschko stopped Tony Thompson in the sixth round.",
+		"On Saturday Klitschko beat Thompson to keep his titles.")
+	both := story("A week after Mannheim, Klitschko said Rahman had been the easier fight.")
+	if !namesConflict(rahman, thompson) {
+		t.Error("Klitschko–Rahman and Klitschko–Thompson were taken for one fight")
+	}
+	if namesConflict(rahman, both) {
+		t.Error("a telling naming Klitschko and Rahman conflicts with the Klitschko–Rahman story")
+	}
+}
+
+func TestEventDaysConflict(t *testing.T) {
+	wed := time.Date(2025, 7, 9, 22, 0, 0, 0, time.UTC)
+	thu := wed.Add(4 * time.Hour)
+	day := func(text string, pub time.Time) eventDay {
+		d, _ := eventDate(Item{Title: "Talks", Text: text, Published: pub})
+		return d
+	}
+	tests := []struct {
+		a, b eventDay
+		want bool
+		why  string
+	}{
+		{day("They met on Thursday.", wed), day("They met on Thursday.", thu), false, "one weekday, read from either side of midnight"},
+		{day("They met on Thursday.", thu), day("They spoke on Friday.", thu), false, "a day apart: another time zone, or the same night"},
+		{day("They met on Thursday.", thu), day("They spoke on Saturday.", thu), true, "two days apart"},
+		{day("They met on July 10.", thu), day("They met on July 12.", thu), true, "two dates apart"},
+		{day("They met on July 10.", thu), day("They met on Saturday.", thu), false, "a date is not compared with a weekday"},
+		{day("They met.", thu), day("They met on Saturday.", thu), false, "no date says nothing"},
+	}
+	for _, tt := range tests {
+		if got := tt.a.conflicts(tt.b); got != tt.want {
+			t.Errorf("%s: conflicts = %v, want %v", tt.why, got, tt.want)
+		}
+	}
+}

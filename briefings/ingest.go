@@ -17,6 +17,7 @@ type IngestStats struct {
 	New        int // items never seen before
 	NewStories int // stories created
 	Grown      int // existing stories that gained an outlet's telling
+	Merged     int // stored stories folded into another: a later telling showed one event
 }
 
 // Ingest adds the items newsbot has not seen before: each joins the story it
@@ -72,7 +73,7 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 	groups := groupItems(recent, fresh, &s.vectors)
 	var touched []Item
 	for _, g := range groups {
-		touched = append(append(touched, g.story.Items...), g.added...)
+		touched = append(append(touched, g.items()...), g.added...)
 	}
 	// A story is told by its most complete telling: the article page an
 	// item links to, where one was read, counts as that item's text.
@@ -84,8 +85,11 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 	var summaries sync.WaitGroup
 	slots := make(chan struct{}, summarizeConcurrency)
 	for i, g := range groups {
-		all := append(slices.Clone(g.story.Items), g.added...)
+		all := append(g.items(), g.added...)
 		change := StoryChange{StoryID: g.story.ID, FirstSeen: now, NewItems: g.added, Summary: g.story.Summary}
+		for _, st := range g.absorbed {
+			change.Absorbs = append(change.Absorbs, st.ID)
+		}
 		lead := leadItem(tell(all, pages))
 		change.Headline = lead.Title
 		for _, it := range all {
@@ -94,7 +98,7 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 			}
 		}
 		changes[i] = change
-		if g.story.ID == 0 || lead.LinkKey() != leadItem(tell(g.story.Items, pages)).LinkKey() || len(change.Summary) == 0 {
+		if g.story.ID == 0 || len(g.absorbed) > 0 || lead.LinkKey() != leadItem(tell(g.story.Items, pages)).LinkKey() || len(change.Summary) == 0 {
 			// Summaries are the slow part when a model writes them: several
 			// at once, each into its own slot of changes.
 			slots <- struct{}{}
@@ -108,6 +112,7 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 		} else {
 			stats.Grown++
 		}
+		stats.Merged += len(g.absorbed)
 	}
 	summaries.Wait()
 	ids, err := s.store.SaveStories(ctx, changes)

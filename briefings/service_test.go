@@ -367,3 +367,62 @@ func TestDeactivateResumeMove(t *testing.T) {
 		t.Error("/start resumed a subscription the user had stopped")
 	}
 }
+
+// TestIngestFoldsStoriesALaterTellingLinks: the winner's and the loser's
+// tellings of one final are stored as two stories (each came before
+// anything linked them); a third telling naming both joins one, the other is
+// folded into it, and /brief shows the final once, with all three links.
+func TestIngestFoldsStoriesALaterTellingLinks(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t, filepath.Join(t.TempDir(), "n.db"))
+	svc, _ := newService(t, store)
+	at := time.Date(2025, 7, 10, 9, 0, 0, 0, time.UTC)
+	tellings := []briefings.Item{
+		{Link: "https://a.example/winner", Outlet: "A", Published: at,
+			Title: "Alcaraz saves three match points to beat Sinner in epic French Open final",
+			Text:  "Carlos Alcaraz won the French Open on Sunday, saving three championship points in a five-set comeback."},
+		{Link: "https://b.example/loser", Outlet: "B", Published: at.Add(time.Hour),
+			Title: "Sinner falls to Alcaraz after five-and-a-half hours at Roland Garros",
+			Text:  "Jannik Sinner came within a point of the title before losing the longest final in Roland Garros history."},
+	}
+	var ids []int64
+	for _, it := range tellings {
+		got, err := store.SaveStories(ctx, []briefings.StoryChange{{Headline: it.Title, FirstSeen: it.Published, Updated: it.Published, NewItems: []briefings.Item{it}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, got[0])
+	}
+	bridge := briefings.Item{
+		Link: "https://c.example/final", Outlet: "C", Published: at.Add(2 * time.Hour),
+		Title: "Alcaraz beats Sinner in French Open final at Roland Garros after saving three match points",
+		Text: "Carlos Alcaraz came back from two sets down and saved three match points to beat Jannik Sinner " +
+			"in a five-and-a-half-hour French Open final at Roland Garros, the longest in the tournament's history.",
+	}
+	stats, err := svc.Ingest(ctx, append([]briefings.Item{bridge}, unrelated()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Merged != 1 {
+		t.Errorf("stats = %+v, want one stored story folded into the other", stats)
+	}
+	if _, err := store.Story(ctx, ids[0]); !errors.Is(err, briefings.ErrNotFound) {
+		t.Errorf("the older story %d is still there (%v); it should have been folded into %d", ids[0], err, ids[1])
+	}
+	b, err := svc.Brief(ctx, briefings.Topics{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	finals := 0
+	for _, st := range b.Entries {
+		if strings.Contains(st.Headline, "Alcaraz") || strings.Contains(st.Headline, "Sinner") {
+			finals++
+			if len(st.Sources) != 3 {
+				t.Errorf("the final carries %d sources, want the three tellings: %+v", len(st.Sources), st.Sources)
+			}
+		}
+	}
+	if finals != 1 {
+		t.Errorf("/brief shows the final %d times, want once", finals)
+	}
+}

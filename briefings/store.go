@@ -41,7 +41,7 @@ type StoryStore interface {
 	RecentStories(ctx context.Context, since time.Time, limit int) ([]Story, error)
 	// SaveStories applies the changes in one transaction: new stories are
 	// created, existing ones get their headline, summary and Updated replaced,
-	// NewItems are added to them, and their Refreshed items (matched by
+	// absorb the stories of Absorbs, NewItems are added to them, and their Refreshed items (matched by
 	// LinkKey) get their Title and Published replaced. An item whose LinkKey or ContentKey is
 	// already stored is skipped silently (another writer got there first); a
 	// new story none of whose items could be added is not created. It returns
@@ -67,6 +67,13 @@ type StoryChange struct {
 	// Refreshed are items already in the story whose title or date their
 	// article page filled in (updates only).
 	Refreshed []Item
+	// Absorbs are stored stories found to tell this one's event once a
+	// later telling linked them (updates only): their items and the feeds
+	// that retold them move to this story, and they are deleted. One
+	// already gone (another writer absorbed it) is passed over. Grouping
+	// folds stories into the newest of them, so an absorbed id is never the
+	// highest: a store may give a deleted highest id out again.
+	Absorbs []int64
 }
 
 // SubscriptionStore keeps each chat's subscription.

@@ -220,6 +220,33 @@ func (s *storySaver) create(ctx context.Context, ch briefings.StoryChange) (int6
 	return id, nil
 }
 
+// absorb moves the items of the absorbed stories, and the feeds that
+// retold them, to story id, and deletes them.
+func (s *storySaver) absorb(ctx context.Context, id int64, absorbed []int64) error {
+	for _, from := range absorbed {
+		if from == id {
+			continue
+		}
+		if _, err := s.tx.Exec(ctx, `UPDATE items SET story_id = $1 WHERE story_id = $2`, id, from); err != nil {
+			return fmt.Errorf("absorb story %d: %w", from, err)
+		}
+		if _, err := s.tx.Exec(ctx, `
+			INSERT INTO feed_stories (feed_url, story_id, published)
+			SELECT feed_url, $1, published FROM feed_stories WHERE story_id = $2
+			ON CONFLICT DO NOTHING`, id, from); err != nil {
+			return fmt.Errorf("absorb story %d: %w", from, err)
+		}
+		tag, err := s.tx.Exec(ctx, `DELETE FROM stories WHERE id = $1`, from)
+		if err != nil {
+			return fmt.Errorf("absorb story %d: %w", from, err)
+		}
+		if tag.RowsAffected() > 0 {
+			s.changed = true
+		}
+	}
+	return nil
+}
+
 func (s *storySaver) update(ctx context.Context, ch briefings.StoryChange) error {
 	// Only a row whose values differ is written, so an update that repeats
 	// what is stored does not move StoriesVersion.
@@ -240,6 +267,9 @@ func (s *storySaver) update(ctx context.Context, ch briefings.StoryChange) error
 		}
 	} else {
 		s.changed = true
+	}
+	if err := s.absorb(ctx, ch.StoryID, ch.Absorbs); err != nil {
+		return err
 	}
 	for _, it := range ch.Refreshed {
 		tag, err := s.tx.Exec(ctx, `

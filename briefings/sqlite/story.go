@@ -246,6 +246,34 @@ func (s *storySaver) create(ctx context.Context, ch briefings.StoryChange, summa
 	return id, nil
 }
 
+// absorb moves the items of the absorbed stories, and the feeds that
+// retold them, to story id, and deletes them.
+func (s *storySaver) absorb(ctx context.Context, id int64, absorbed []int64) error {
+	for _, from := range absorbed {
+		if from == id {
+			continue
+		}
+		if _, err := s.tx.ExecContext(ctx, `UPDATE items SET story_id = ?1 WHERE story_id = ?2`, id, from); err != nil {
+			return fmt.Errorf("absorb story %d: %w", from, err)
+		}
+		if _, err := s.tx.ExecContext(ctx, `
+			INSERT OR IGNORE INTO feed_stories (feed_url, story_id, published)
+			SELECT feed_url, ?1, published FROM feed_stories WHERE story_id = ?2`, id, from); err != nil {
+			return fmt.Errorf("absorb story %d: %w", from, err)
+		}
+		res, err := s.tx.ExecContext(ctx, `DELETE FROM stories WHERE id = ?`, from)
+		if err != nil {
+			return fmt.Errorf("absorb story %d: %w", from, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n > 0 {
+			s.changed = true
+		}
+	}
+	return nil
+}
+
 func (s *storySaver) update(ctx context.Context, ch briefings.StoryChange, summary string) error {
 	// Only a row whose values differ is written, so an update that repeats
 	// what is stored does not move StoriesVersion.
@@ -270,6 +298,9 @@ func (s *storySaver) update(ctx context.Context, ch briefings.StoryChange, summa
 		}
 	} else {
 		s.changed = true
+	}
+	if err := s.absorb(ctx, ch.StoryID, ch.Absorbs); err != nil {
+		return err
 	}
 	for _, it := range ch.Refreshed {
 		res, err := s.tx.ExecContext(ctx, `

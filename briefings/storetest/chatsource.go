@@ -348,4 +348,26 @@ func testRetold(t *testing.T, open func(t *testing.T) briefings.Store) {
 			t.Errorf("StoriesFromFeeds(B, since after the retelling) = %d stories, want none", len(got))
 		}
 	})
+
+	t.Run("a story absorbed into another takes its feeds along", func(t *testing.T) {
+		s := open(t)
+		addSources(t, s, feedA)
+		follow(t, s, chatX, feedB, noLimits)
+		a, b := item(1), item(2)
+		a.FeedURL, b.FeedURL = feedA, feedA
+		ids := save(t, s, newStory("A", a), newStory("B", b))
+		retold := item(2)
+		retold.FeedURL, retold.Link = feedB, "https://b.example.org/copy-of-2"
+		if err := s.RecordRetold(t.Context(), []briefings.Item{retold}); err != nil {
+			t.Fatal(err)
+		}
+		save(t, s, briefings.StoryChange{StoryID: ids[0], Headline: "A", Updated: at(2), Absorbs: []int64{ids[1]}})
+		got, err := s.StoriesFromFeeds(t.Context(), []string{feedB}, at(-10), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != ids[0] {
+			t.Errorf("StoriesFromFeeds(B) after B's story was absorbed = %v, want the survivor %d", got, ids[0])
+		}
+	})
 }

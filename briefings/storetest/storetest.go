@@ -484,6 +484,44 @@ func testSaveStories(t *testing.T, open func(t *testing.T) briefings.Store) {
 		}
 	})
 
+	t.Run("an update absorbs stories: their items move to it, they are gone", func(t *testing.T) {
+		s := open(t)
+		ids := save(t, s, newStory("First telling", item(1)), newStory("Second telling", item(2)),
+			newStory("Third telling", item(3)), newStory("Unrelated", item(9)))
+		before := version(t, s)
+		update := briefings.StoryChange{
+			StoryID: ids[0], Headline: "One event", Summary: []string{"It happened."},
+			Updated: at(4), NewItems: items(4), Absorbs: []int64{ids[1], ids[2], ids[0]},
+		}
+		if got := save(t, s, update); got[0] != ids[0] {
+			t.Errorf("SaveStories returned id %d, want the surviving story's %d", got[0], ids[0])
+		}
+		if version(t, s) == before {
+			t.Error("StoriesVersion did not move")
+		}
+		st, err := s.Story(t.Context(), ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(items(1, 2, 3, 4), st.Items, equate); diff != "" {
+			t.Errorf("the surviving story's items (-want +got):\n%s", diff)
+		}
+		for _, gone := range ids[1:3] {
+			if _, err := s.Story(t.Context(), gone); !errors.Is(err, briefings.ErrNotFound) {
+				t.Errorf("Story(%d) after it was absorbed: %v, want ErrNotFound", gone, err)
+			}
+		}
+		if got := recent(t, s, time.Time{}, 10); len(got) != 2 {
+			t.Errorf("RecentStories after absorbing = %d stories, want 2 (the survivor and the unrelated one)", len(got))
+		}
+		if got := unseen(t, s, items(1, 2, 3)); len(got) != 0 {
+			t.Errorf("absorbed items are new again: %v", got)
+		}
+		// A story another writer absorbed first is passed over.
+		again := briefings.StoryChange{StoryID: ids[0], Headline: "One event", Summary: []string{"It happened."}, Updated: at(4), Absorbs: []int64{ids[1]}}
+		save(t, s, again)
+	})
+
 	t.Run("items come earliest Published first, ties in the order stored", func(t *testing.T) {
 		s := open(t)
 		first, tie1, tie2, late := item(1), item(2), item(3), item(4)
