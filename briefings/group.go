@@ -50,11 +50,14 @@ const (
 	// story never does.
 	otherNamesFactor = 0.5
 	// mergeThreshold is the cosine similarity between two stories'
-	// centroids at or above which they are one event (when nothing else
-	// keeps them apart: see pendingGroup.compatible). Higher than
-	// groupThreshold, since it acts on the stories' own terms only, where
-	// a single telling is not yet averaged against the others.
-	mergeThreshold = 0.3
+	// centroids at or above which they are one event, as groupThreshold is
+	// for an item and a story; mergeLinkage is how alike their tellings
+	// must also be on average, pair by pair, as one story's are: a centroid
+	// keeps what every telling of a kind of event says ("injured reserve",
+	// "running back") and two look-alike stories' centroids meet there,
+	// while their tellings, pair by pair, differ in who and where.
+	mergeThreshold = 0.2
+	mergeLinkage   = 0.12
 	// memberThreshold is the similarity at which an item resembles one
 	// telling of a story; it must resemble at least half of them.
 	memberThreshold = 0.08
@@ -235,8 +238,9 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 
 	// Tellings that came before the one that links them started stories of
 	// their own: two stories as alike as a telling and the story it joins,
-	// with more in common than that, are one event. Only a story that
-	// gained a telling can have come closer to another.
+	// whose tellings are as alike pair by pair as one story's, sharing
+	// particulars and naming no other date or people, are one event. Only
+	// a story that gained a telling can have come closer to another.
 	for changed := true; changed; {
 		changed = false
 		for gi, g := range groups {
@@ -247,8 +251,9 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 			best, bestSim := -1, mergeThreshold
 			for _, gj := range candidatesOf(order, weight, gi) {
 				h := groups[gj]
-				sim := g.linkage(h)
-				if sim < bestSim || (sim == bestSim && best >= 0) || !g.compatible(h) || sharedCentroid(g, h, c, commonDF) < minSharedParticulars {
+				sim := g.similarityTo(h)
+				if sim < bestSim || (sim == bestSim && best >= 0) || g.linkage(h) < mergeLinkage ||
+					!g.compatible(h) || sharedCentroid(g, h, c, commonDF) < minSharedParticulars {
 					continue
 				}
 				best, bestSim = gj, sim
@@ -322,6 +327,11 @@ func (g *pendingGroup) terms() ([]string, map[string]float64) {
 // product of two sums of unit vectors is the sum of their pairwise
 // similarities.
 func (g *pendingGroup) linkage(h *pendingGroup) float64 {
+	return dotUnit(g.centroid, h.centroid) / float64(len(g.members)*len(h.members))
+}
+
+// similarityTo is the cosine between the two stories' centroids.
+func (g *pendingGroup) similarityTo(h *pendingGroup) float64 {
 	return dotUnit(g.centroid, h.centroid) / (g.norm() * h.norm())
 }
 
@@ -331,9 +341,15 @@ func (g *pendingGroup) compatible(h *pendingGroup) bool {
 	if absDuration(g.newest.Sub(h.newest)) > groupWindow {
 		return false
 	}
+	return !datesConflict(g.members, h.members) && !namesConflict(g, h)
+}
+
+// datesConflict reports whether more pairs of tellings, one from as and one
+// from bs, name event days apart than name the same one.
+func datesConflict(as, bs []*groupDoc) bool {
 	agree, conflict := 0, 0
-	for _, a := range g.members {
-		for _, b := range h.members {
+	for _, a := range as {
+		for _, b := range bs {
 			switch {
 			case a.date.conflicts(b.date):
 				conflict++
@@ -342,10 +358,7 @@ func (g *pendingGroup) compatible(h *pendingGroup) bool {
 			}
 		}
 	}
-	if conflict > agree {
-		return false
-	}
-	return !namesConflict(g, h)
+	return conflict > agree
 }
 
 // namesConflict reports whether each group keeps naming someone the other
@@ -434,19 +447,13 @@ func (g *pendingGroup) fits(d *groupDoc, c *corpus, commonDF int) bool {
 	if absDuration(d.item.Published.Sub(g.newest)) > groupWindow {
 		return false
 	}
-	like, agree, conflict := 0, 0, 0
+	like := 0
 	for _, m := range g.members {
-		switch {
-		case d.date.conflicts(m.date):
-			conflict++
-		case !d.date.date.IsZero() && !m.date.date.IsZero() && d.date.byWeekday == m.date.byWeekday:
-			agree++
-		}
 		if dotUnit(d.unit, m.unit) >= memberThreshold {
 			like++
 		}
 	}
-	if conflict > agree || 2*like < len(g.members) {
+	if 2*like < len(g.members) || datesConflict([]*groupDoc{d}, g.members) {
 		return false
 	}
 	return sharedParticulars(d, g.centroid, c, commonDF) >= minSharedParticulars

@@ -2,6 +2,8 @@ package briefings
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -333,5 +335,40 @@ func TestEventDaysConflict(t *testing.T) {
 		if got := tt.a.conflicts(tt.b); got != tt.want {
 			t.Errorf("%s: conflicts = %v, want %v", tt.why, got, tt.want)
 		}
+	}
+}
+
+// TestLinkageIsTheMeanPairSimilarity: a fold asks how alike two stories'
+// tellings are pair by pair, read off their centroids without comparing
+// every pair.
+func TestLinkageIsTheMeanPairSimilarity(t *testing.T) {
+	same, different := loadPairs(t)
+	var all []Item
+	for i, p := range append(same, different...) {
+		all = append(all, p.A.item(fmt.Sprintf("https://a.example/%d", i)), p.B.item(fmt.Sprintf("https://b.example/%d", i)))
+	}
+	var vectors []termVector
+	for _, it := range all {
+		vectors = append(vectors, itemTerms(it))
+	}
+	c := newCorpus(vectors)
+	group := func(its ...Item) *pendingGroup {
+		g := &pendingGroup{centroid: map[string]float64{}}
+		for _, it := range its {
+			d := &groupDoc{item: it, terms: itemTerms(it)}
+			d.prepare(c)
+			g.add(d)
+		}
+		return g
+	}
+	g, h := group(all[0], all[1]), group(all[2], all[3], all[4])
+	var sum float64
+	for _, a := range g.members {
+		for _, b := range h.members {
+			sum += dotUnit(a.unit, b.unit)
+		}
+	}
+	if got, want := g.linkage(h), sum/6; math.Abs(got-want) > 1e-9 {
+		t.Errorf("linkage = %v, want the mean of the 6 pair similarities, %v", got, want)
 	}
 }
