@@ -337,7 +337,7 @@ func (s *Service) refreshStory(ctx context.Context, storyID int64, it Item, fill
 		return err
 	}
 	lead := leadItem(tell(st.Items, pages))
-	change := StoryChange{StoryID: st.ID, FirstSeen: st.FirstSeen, Headline: lead.Title, Refreshed: refreshed}
+	change := StoryChange{StoryID: st.ID, FirstSeen: st.FirstSeen, Headline: headlineOf(lead), Refreshed: refreshed}
 	for _, item := range st.Items {
 		if item.Published.After(change.Updated) {
 			change.Updated = item.Published

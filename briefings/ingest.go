@@ -91,7 +91,7 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 			change.Absorbs = append(change.Absorbs, st.ID)
 		}
 		lead := leadItem(tell(all, pages))
-		change.Headline = lead.Title
+		change.Headline = headlineOf(lead)
 		for _, it := range all {
 			if it.Published.After(change.Updated) {
 				change.Updated = it.Published
@@ -165,6 +165,9 @@ const (
 // undated item stays undated, for dateUndated).
 func cleanItem(it Item, now time.Time) Item {
 	it.Title = truncateRunes(collapseSpace(cleanText(it.Title)), maxTitleRunes)
+	if isDateline(it.Title) {
+		it.Title = "" // the page's title, or the text's start, heads it instead
+	}
 	it.Text = truncateRunes(strings.TrimSpace(cleanText(it.Text)), maxTextRunes)
 	it.Outlet = truncateRunes(collapseSpace(cleanText(it.Outlet)), 200)
 	it.Link = strings.TrimSpace(cleanText(it.Link))
