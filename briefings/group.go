@@ -95,7 +95,8 @@ type pendingGroup struct {
 	centroid map[string]float64 // the sum of the members' unit vectors
 	norm2    float64            // the centroid's squared length
 	newest   time.Time
-	into     int // the group it was folded into, or its own index
+	into     int         // the group it was folded into, or its own index
+	unready  []*groupDoc // stored tellings not yet weighed: see groupItems
 }
 
 // items are the stored items of the group: its story's and the absorbed
@@ -165,13 +166,28 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 		}
 		return gi
 	}
+	// A stored story is weighed in full only when a fresh item or a story
+	// that gained one comes near it: most of a day's stories share no
+	// distinctive term with one poll's items.
+	var scratch []weighedTerm
 	for gi, g := range groups {
-		g.centroid = make(map[string]float64)
-		for _, d := range stored[gi] {
-			d.prepare(c)
-			g.add(d)
+		g.unready = stored[gi]
+		for _, d := range g.unready {
+			d.prepareKeys(c, &scratch)
 			index(gi, d)
 		}
+	}
+	ready := func(gi int) *pendingGroup {
+		g := groups[gi]
+		if g.centroid == nil {
+			g.centroid = make(map[string]float64)
+			for _, d := range g.unready {
+				d.prepare(c)
+				g.add(d)
+			}
+			g.unready = nil
+		}
+		return g
 	}
 
 	var candidates []int
@@ -194,7 +210,7 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 				if _, ok := partial[gi]; !ok {
 					candidates = append(candidates, gi)
 				}
-				partial[gi] += x * groups[gi].centroid[t]
+				partial[gi] += x * ready(gi).centroid[t]
 			}
 		}
 		// The stories that share the most of the weightiest terms are the
@@ -241,27 +257,37 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 	// whose tellings are as alike pair by pair as one story's, sharing
 	// particulars and naming no other date or people, are one event. Only
 	// a story that gained a telling can have come closer to another.
-	for changed := true; changed; {
-		changed = false
-		for gi, g := range groups {
-			if g.into != gi || len(g.added) == 0 {
+	var queue []int
+	queued := make(map[int]bool)
+	for gi, g := range groups {
+		if len(g.added) > 0 {
+			queue, queued[gi] = append(queue, gi), true
+		}
+	}
+	for len(queue) > 0 {
+		gi := queue[0]
+		queue, queued[gi] = queue[1:], false
+		g := groups[gi]
+		if g.into != gi {
+			continue
+		}
+		order, weight := g.terms()
+		best, bestSim := -1, mergeThreshold
+		for _, gj := range candidatesOf(order, weight, gi) {
+			h := groups[gj]
+			sim := g.similarityTo(h)
+			if sim < bestSim || (sim == bestSim && best >= 0) || g.linkage(h) < mergeLinkage ||
+				!g.compatible(h) || sharedCentroid(g, h, c, commonDF) < minSharedParticulars {
 				continue
 			}
-			order, weight := g.terms()
-			best, bestSim := -1, mergeThreshold
-			for _, gj := range candidatesOf(order, weight, gi) {
-				h := groups[gj]
-				sim := g.similarityTo(h)
-				if sim < bestSim || (sim == bestSim && best >= 0) || g.linkage(h) < mergeLinkage ||
-					!g.compatible(h) || sharedCentroid(g, h, c, commonDF) < minSharedParticulars {
-					continue
-				}
-				best, bestSim = gj, sim
-			}
-			if best >= 0 {
-				fold(groups, gi, best)
-				changed = true
-			}
+			best, bestSim = gj, sim
+		}
+		if best < 0 {
+			continue
+		}
+		// The folded story may now come near others: look again.
+		if kept := fold(groups, gi, best); !queued[kept] {
+			queue, queued[kept] = append(queue, kept), true
 		}
 	}
 
@@ -279,7 +305,7 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 // stored the newer: an absorbed story is deleted, and a deleted highest id
 // is one a store may give out again (SQLite does), to a story a chat's
 // ledger would then take for one it was sent.
-func fold(groups []*pendingGroup, a, b int) {
+func fold(groups []*pendingGroup, a, b int) (kept int) {
 	ga, gb := groups[a], groups[b]
 	keepB := gb.story.ID > ga.story.ID
 	if keepB {
@@ -295,6 +321,7 @@ func fold(groups []*pendingGroup, a, b int) {
 	}
 	gb.into = a
 	gb.members, gb.added, gb.absorbed, gb.centroid = nil, nil, nil, nil
+	return a
 }
 
 // sharedCentroid counts the distinctive terms two stories share, as
@@ -383,6 +410,44 @@ func hasAbsentKey(g, h *pendingGroup) bool {
 		}
 	}
 	return false
+}
+
+// prepareKeys finds d's weightiest terms, those prepare would, without
+// weighing every term into a map: what indexing a stored telling needs.
+func (d *groupDoc) prepareKeys(c *corpus, scratch *[]weighedTerm) {
+	all := (*scratch)[:0]
+	var norm float64
+	for t, w := range d.terms {
+		x := w * c.idf(t)
+		all = append(all, weighedTerm{t, x})
+		norm += x * x
+	}
+	*scratch = all
+	norm = math.Sqrt(norm)
+	top := make([]weighedTerm, 0, indexedTerms+1)
+	for _, wt := range all {
+		t, x := wt.term, wt.x
+		if norm > 0 {
+			x /= norm
+		}
+		i := len(top)
+		for i > 0 && (top[i-1].x < x || top[i-1].x == x && top[i-1].term > t) {
+			i--
+		}
+		if i < indexedTerms {
+			top = slices.Insert(top, i, weighedTerm{t, x})
+			top = top[:min(len(top), indexedTerms)]
+		}
+	}
+	d.keys = d.keys[:0]
+	for _, w := range top {
+		d.keys = append(d.keys, w.term)
+	}
+}
+
+type weighedTerm struct {
+	term string
+	x    float64
 }
 
 // prepare weights d's terms by the corpus' idf, to unit length.

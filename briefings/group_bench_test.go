@@ -66,3 +66,27 @@ func syntheticDay(n int) []Item {
 	}
 	return items
 }
+
+// BenchmarkGroupIntoBusyDay groups one feed's poll — 5 fresh items — into
+// a day of 1,200 stored stories (the most an ingest reads), the cost every
+// poll that brings news pays.
+//
+//	go test -run - -bench GroupIntoBusyDay ./briefings
+func BenchmarkGroupIntoBusyDay(b *testing.B) {
+	items := syntheticDay(3_605)
+	var recent []Story
+	for i, g := range groupItems(nil, items[:3_600], &vectorCache{}) {
+		recent = append(recent, Story{ID: int64(i + 1), Items: g.added, Updated: g.newest})
+	}
+	if len(recent) > 1_200 {
+		recent = recent[:1_200]
+	}
+	fresh := items[3_600:]
+	cache := &vectorCache{}
+	groupItems(recent, fresh, cache) // the stored stories' terms are cached, as between polls
+	b.ReportAllocs()
+	for b.Loop() {
+		groupItems(recent, fresh, cache)
+	}
+	b.ReportMetric(float64(len(recent)), "stories")
+}
