@@ -128,15 +128,13 @@ type groupDoc struct {
 func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGroup {
 	groups := make([]*pendingGroup, 0, len(recent)+len(fresh))
 	var all []termVector
-	var stored [][]*groupDoc
 	for _, st := range recent {
-		groups = append(groups, &pendingGroup{story: st, into: len(groups)})
-		var docs []*groupDoc
+		g := &pendingGroup{story: st, into: len(groups)}
 		for i, f := range cache.vectors(st) {
-			docs = append(docs, &groupDoc{item: st.Items[i], terms: f.terms, names: f.names})
+			g.unready = append(g.unready, &groupDoc{item: st.Items[i], terms: f.terms, names: f.names})
 			all = append(all, f.terms)
 		}
-		stored = append(stored, docs)
+		groups = append(groups, g)
 	}
 	freshDocs := make([]*groupDoc, len(fresh))
 	for i, it := range fresh {
@@ -171,7 +169,6 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 	// distinctive term with one poll's items.
 	var scratch []weighedTerm
 	for gi, g := range groups {
-		g.unready = stored[gi]
 		for _, d := range g.unready {
 			d.prepareKeys(c, &scratch)
 			index(gi, d)
@@ -182,7 +179,7 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 		if g.centroid == nil {
 			g.centroid = make(map[string]float64)
 			for _, d := range g.unready {
-				d.prepare(c)
+				d.weighUnit(c, &scratch)
 				g.add(d)
 			}
 			g.unready = nil
@@ -226,12 +223,12 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 		return candidates
 	}
 	for _, fd := range freshDocs {
-		fd.prepare(c)
+		fd.prepare(c, &scratch)
 		best, bestSim := -1, groupThreshold
 		for _, gi := range candidatesOf(fd.order, fd.unit, -1) {
 			g := groups[gi]
 			sim := g.similarity(fd)
-			if sim >= bestSim && g.namesDiffer(fd) {
+			if sim >= bestSim && namesConflict(g.members, []*groupDoc{fd}) {
 				sim *= otherNamesFactor
 			}
 			if sim < bestSim || (sim == bestSim && best >= 0) {
@@ -258,7 +255,7 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 	// particulars and naming no other date or people, are one event. Only
 	// a story that gained a telling can have come closer to another.
 	var queue []int
-	queued := make(map[int]bool)
+	queued := make([]bool, len(groups))
 	for gi, g := range groups {
 		if len(g.added) > 0 {
 			queue, queued[gi] = append(queue, gi), true
@@ -271,13 +268,15 @@ func groupItems(recent []Story, fresh []Item, cache *vectorCache) []*pendingGrou
 		if g.into != gi {
 			continue
 		}
-		order, weight := g.terms()
 		best, bestSim := -1, mergeThreshold
-		for _, gj := range candidatesOf(order, weight, gi) {
+		for _, gj := range candidatesOf(g.weightiest(), g.centroid, gi) {
 			h := groups[gj]
-			sim := g.similarityTo(h)
-			if sim < bestSim || (sim == bestSim && best >= 0) || g.linkage(h) < mergeLinkage ||
-				!g.compatible(h) || sharedCentroid(g, h, c, commonDF) < minSharedParticulars {
+			// Over the centroids' lengths: their cosine; over the number of
+			// pairs: how alike the tellings are, pair by pair, on average.
+			dot := g.pairSimilarities(h)
+			sim := dot / (g.norm() * h.norm())
+			if sim < bestSim || (sim == bestSim && best >= 0) || dot/float64(len(g.members)*len(h.members)) < mergeLinkage ||
+				!g.compatible(h) || sharedParticulars(g.centroid, h.centroid, c, commonDF) < minSharedParticulars {
 				continue
 			}
 			best, bestSim = gj, sim
@@ -324,19 +323,15 @@ func fold(groups []*pendingGroup, a, b int) (kept int) {
 	return a
 }
 
-// sharedCentroid counts the distinctive terms two stories share, as
-// sharedParticulars does for an item and a story.
-func sharedCentroid(g, h *pendingGroup, c *corpus, commonDF int) int {
-	small, big := g, h
-	if len(big.centroid) < len(small.centroid) {
-		small, big = big, small
-	}
-	d := &groupDoc{terms: termVector(small.centroid)}
-	return sharedParticulars(d, big.centroid, c, commonDF)
+// pairSimilarities is the sum of the similarities of every telling of g to
+// every telling of h: the dot product of two sums of unit vectors.
+func (g *pendingGroup) pairSimilarities(h *pendingGroup) float64 {
+	return dotUnit(g.centroid, h.centroid)
 }
 
-// terms are the group's centroid terms, weightiest first.
-func (g *pendingGroup) terms() ([]string, map[string]float64) {
+// weightiest are the group's centroid terms, weightiest first, as many as
+// candidate stories are looked up by.
+func (g *pendingGroup) weightiest() []string {
 	order := make([]string, 0, len(g.centroid))
 	for t := range g.centroid {
 		order = append(order, t)
@@ -347,19 +342,7 @@ func (g *pendingGroup) terms() ([]string, map[string]float64) {
 		}
 		return strings.Compare(a, b)
 	})
-	return order[:min(len(order), 4*indexedTerms)], g.centroid
-}
-
-// linkage is the mean similarity of a telling of g to one of h: the dot
-// product of two sums of unit vectors is the sum of their pairwise
-// similarities.
-func (g *pendingGroup) linkage(h *pendingGroup) float64 {
-	return dotUnit(g.centroid, h.centroid) / float64(len(g.members)*len(h.members))
-}
-
-// similarityTo is the cosine between the two stories' centroids.
-func (g *pendingGroup) similarityTo(h *pendingGroup) float64 {
-	return dotUnit(g.centroid, h.centroid) / (g.norm() * h.norm())
+	return order[:min(len(order), 4*indexedTerms)]
 }
 
 // compatible reports whether g and h may tell one event: published within
@@ -368,7 +351,7 @@ func (g *pendingGroup) compatible(h *pendingGroup) bool {
 	if absDuration(g.newest.Sub(h.newest)) > groupWindow {
 		return false
 	}
-	return !datesConflict(g.members, h.members) && !namesConflict(g, h)
+	return !datesConflict(g.members, h.members) && !namesConflict(g.members, h.members)
 }
 
 // datesConflict reports whether more pairs of tellings, one from as and one
@@ -388,42 +371,53 @@ func datesConflict(as, bs []*groupDoc) bool {
 	return conflict > agree
 }
 
-// namesConflict reports whether each group keeps naming someone the other
-// hardly ever names: the same kind of event with other people.
-func namesConflict(g, h *pendingGroup) bool {
-	return hasAbsentKey(g, h) && hasAbsentKey(h, g)
+// namesConflict reports whether two sets of tellings each keep naming
+// someone (a name in at least half of them) whom no telling of the other
+// names at all: the same kind of event with other people ("Klitschko stops
+// Thompson" is not "Klitschko stops Rahman"). One telling names everyone
+// it names; an item and a story, or two stories, are held to the same rule.
+func namesConflict(as, bs []*groupDoc) bool {
+	return namesAbsent(as, bs) && namesAbsent(bs, as)
 }
 
-func hasAbsentKey(g, h *pendingGroup) bool {
+// namesAbsent reports whether as keep naming someone no telling of bs names.
+func namesAbsent(as, bs []*groupDoc) bool {
 	count := make(map[string]int)
-	for _, m := range g.members {
-		for _, n := range m.names {
+	for _, a := range as {
+		for _, n := range a.names {
 			count[n]++
 		}
 	}
 	for n, k := range count {
-		if 2*k < len(g.members) {
-			continue
-		}
-		if !slices.ContainsFunc(h.members, func(m *groupDoc) bool { return m.terms[n] > 0 }) {
+		if 2*k >= len(as) && !slices.ContainsFunc(bs, func(b *groupDoc) bool { return b.terms[n] > 0 }) {
 			return true
 		}
 	}
 	return false
 }
 
-// prepareKeys finds d's weightiest terms, those prepare would, without
-// weighing every term into a map: what indexing a stored telling needs.
-func (d *groupDoc) prepareKeys(c *corpus, scratch *[]weighedTerm) {
-	all := (*scratch)[:0]
+type weighedTerm struct {
+	term string
+	x    float64
+}
+
+// weigh appends d's terms, weighed by the corpus' idf, to buf, and returns
+// them with their length.
+func (d *groupDoc) weigh(c *corpus, buf []weighedTerm) ([]weighedTerm, float64) {
 	var norm float64
 	for t, w := range d.terms {
 		x := w * c.idf(t)
-		all = append(all, weighedTerm{t, x})
+		buf = append(buf, weighedTerm{t, x})
 		norm += x * x
 	}
+	return buf, math.Sqrt(norm)
+}
+
+// prepareKeys finds d's weightiest terms, those prepare would, without
+// weighing every term into a map: what indexing a stored telling needs.
+func (d *groupDoc) prepareKeys(c *corpus, scratch *[]weighedTerm) {
+	all, norm := d.weigh(c, (*scratch)[:0])
 	*scratch = all
-	norm = math.Sqrt(norm)
 	top := make([]weighedTerm, 0, indexedTerms+1)
 	for _, wt := range all {
 		t, x := wt.term, wt.x
@@ -445,27 +439,25 @@ func (d *groupDoc) prepareKeys(c *corpus, scratch *[]weighedTerm) {
 	}
 }
 
-type weighedTerm struct {
-	term string
-	x    float64
-}
-
-// prepare weights d's terms by the corpus' idf, to unit length.
-func (d *groupDoc) prepare(c *corpus) {
-	d.unit = make(map[string]float64, len(d.terms))
-	var norm float64
-	for t, w := range d.terms {
-		x := w * c.idf(t)
-		d.unit[t] = x
-		norm += x * x
-	}
-	norm = math.Sqrt(norm)
-	for t := range d.unit {
+// weighUnit weighs d's terms by the corpus' idf, to unit length, and reads
+// its event date: what comparing it needs.
+func (d *groupDoc) weighUnit(c *corpus, scratch *[]weighedTerm) {
+	all, norm := d.weigh(c, (*scratch)[:0])
+	*scratch = all
+	d.unit = make(map[string]float64, len(all))
+	for _, wt := range all {
 		if norm > 0 {
-			d.unit[t] /= norm
+			wt.x /= norm
 		}
+		d.unit[wt.term] = wt.x
 	}
 	d.date, _ = eventDate(d.item)
+}
+
+// prepare weighs a fresh item, and orders its terms weightiest first: it
+// looks for its story by them, and is indexed by the first.
+func (d *groupDoc) prepare(c *corpus, scratch *[]weighedTerm) {
+	d.weighUnit(c, scratch)
 	d.order = d.order[:0]
 	for t := range d.unit {
 		d.order = append(d.order, t)
@@ -521,16 +513,19 @@ func (g *pendingGroup) fits(d *groupDoc, c *corpus, commonDF int) bool {
 	if 2*like < len(g.members) || datesConflict([]*groupDoc{d}, g.members) {
 		return false
 	}
-	return sharedParticulars(d, g.centroid, c, commonDF) >= minSharedParticulars
+	return sharedParticulars(d.terms, g.centroid, c, commonDF) >= minSharedParticulars
 }
 
 // sharedParticulars counts the distinctive terms of d that the story has
 // too, a shared name once however many of its words are shared with it:
 // "World Cup" is one particular, not three.
-func sharedParticulars(d *groupDoc, story map[string]float64, c *corpus, commonDF int) int {
+func sharedParticulars(a, b map[string]float64, c *corpus, commonDF int) int {
+	if len(b) < len(a) {
+		a, b = b, a
+	}
 	set := make(map[string]bool)
-	for t := range d.terms {
-		if c.df[t] <= commonDF && story[t] > 0 {
+	for t := range a {
+		if c.df[t] <= commonDF && b[t] > 0 {
 			set[t] = true
 		}
 	}
@@ -546,35 +541,6 @@ func sharedParticulars(d *groupDoc, story map[string]float64, c *corpus, commonD
 		}
 	}
 	return shared
-}
-
-// namesDiffer reports whether d is about someone or somewhere the story
-// never names while the story's tellings keep naming someone d does not: the
-// same kind of event with other people ("Klitschko stops Thompson" is not
-// "Klitschko stops Rahman").
-func (g *pendingGroup) namesDiffer(d *groupDoc) bool {
-	novel := false
-	for _, n := range d.names {
-		if g.centroid[n] == 0 {
-			novel = true
-			break
-		}
-	}
-	if !novel {
-		return false
-	}
-	count := make(map[string]int)
-	for _, m := range g.members {
-		for _, n := range m.names {
-			count[n]++
-		}
-	}
-	for n, k := range count {
-		if 2*k >= len(g.members) && d.terms[n] == 0 {
-			return true
-		}
-	}
-	return false
 }
 
 func dotUnit(a, b map[string]float64) float64 {
@@ -896,8 +862,9 @@ func (c *corpus) idf(term string) float64 {
 // similarity is the cosine of a and b weighted by idf.
 func (c *corpus) similarity(a, b termVector) float64 {
 	da, db := &groupDoc{terms: a}, &groupDoc{terms: b}
-	da.prepare(c)
-	db.prepare(c)
+	var scratch []weighedTerm
+	da.weighUnit(c, &scratch)
+	db.weighUnit(c, &scratch)
 	return dotUnit(da.unit, db.unit)
 }
 

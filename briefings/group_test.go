@@ -290,14 +290,14 @@ func TestGroupItemsFoldsStoriesALaterTellingLinks(t *testing.T) {
 // naming someone the other never names are not folded together, however
 // alike their words; a story that names the other's people is.
 func TestNamesConflict(t *testing.T) {
-	story := func(texts ...string) *pendingGroup {
-		g := &pendingGroup{centroid: map[string]float64{}}
+	story := func(texts ...string) []*groupDoc {
+		var tellings []*groupDoc
 		for _, s := range texts {
 			it := Item{Text: s}
 			f := featuresOf(it)
-			g.members = append(g.members, &groupDoc{item: it, terms: f.terms, names: f.names})
+			tellings = append(tellings, &groupDoc{item: it, terms: f.terms, names: f.names})
 		}
-		return g
+		return tellings
 	}
 	rahman := story("In Mannheim, Wladimir Klitschko stopped Hasim Rahman in the seventh round.",
 		"On Saturday Klitschko beat Rahman to keep the IBF title.")
@@ -356,7 +356,7 @@ func TestLinkageIsTheMeanPairSimilarity(t *testing.T) {
 		g := &pendingGroup{centroid: map[string]float64{}}
 		for _, it := range its {
 			d := &groupDoc{item: it, terms: itemTerms(it)}
-			d.prepare(c)
+			d.prepare(c, new([]weighedTerm))
 			g.add(d)
 		}
 		return g
@@ -368,7 +368,7 @@ func TestLinkageIsTheMeanPairSimilarity(t *testing.T) {
 			sum += dotUnit(a.unit, b.unit)
 		}
 	}
-	if got, want := g.linkage(h), sum/6; math.Abs(got-want) > 1e-9 {
-		t.Errorf("linkage = %v, want the mean of the 6 pair similarities, %v", got, want)
+	if got, want := g.pairSimilarities(h)/float64(len(g.members)*len(h.members)), sum/6; math.Abs(got-want) > 1e-9 {
+		t.Errorf("mean pair similarity from the centroids = %v, want the mean of the 6 pair similarities, %v", got, want)
 	}
 }

@@ -18,13 +18,9 @@ func isDateline(title string) bool {
 		return false
 	}
 	for _, w := range words {
-		if _, ok := months[w]; ok {
-			continue
+		if !isCalendarWord(w) && !datelineWords[w] && !isCalendarNumber(w) {
+			return false
 		}
-		if _, ok := weekdays[w]; ok || datelineWords[w] || isCalendarNumber(w) {
-			continue
-		}
-		return false
 	}
 	return true
 }
@@ -44,15 +40,10 @@ var datelineWords = func() map[string]bool {
 // ordinal suffixes and "12pm" included.
 func isCalendarNumber(w string) bool {
 	digits := strings.TrimRightFunc(w, unicode.IsLetter)
-	if digits == "" || len(digits) > 4 {
+	if digits == "" || len(digits) > 4 || !isNumber(digits) {
 		return false
 	}
-	for _, r := range digits {
-		if !unicode.IsDigit(r) {
-			return false
-		}
-	}
-	switch strings.TrimLeftFunc(w, unicode.IsDigit) {
+	switch w[len(digits):] {
 	case "", "st", "nd", "rd", "th", "am", "pm", "h":
 		return true
 	}

@@ -72,8 +72,10 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 
 	groups := groupItems(recent, fresh, &s.vectors)
 	var touched []Item
-	for _, g := range groups {
-		touched = append(append(touched, g.items()...), g.added...)
+	tellings := make([][]Item, len(groups)) // each group's, stored and fresh
+	for i, g := range groups {
+		tellings[i] = append(g.items(), g.added...)
+		touched = append(touched, tellings[i]...)
 	}
 	// A story is told by its most complete telling: the article page an
 	// item links to, where one was read, counts as that item's text.
@@ -85,7 +87,7 @@ func (s *Service) Ingest(ctx context.Context, items []Item) (IngestStats, error)
 	var summaries sync.WaitGroup
 	slots := make(chan struct{}, summarizeConcurrency)
 	for i, g := range groups {
-		all := append(g.items(), g.added...)
+		all := tellings[i]
 		change := StoryChange{StoryID: g.story.ID, FirstSeen: now, NewItems: g.added, Summary: g.story.Summary}
 		for _, st := range g.absorbed {
 			change.Absorbs = append(change.Absorbs, st.ID)

@@ -158,6 +158,7 @@ func (p *Poller) fetchAll(ctx context.Context, due []Source, workers int, stats 
 				stats.Ingest.New += ingested.New
 				stats.Ingest.NewStories += ingested.NewStories
 				stats.Ingest.Grown += ingested.Grown
+				stats.Ingest.Merged += ingested.Merged
 				mu.Unlock()
 				if p.Observe != nil {
 					p.Observe(result, ingested)

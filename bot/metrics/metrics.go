@@ -60,8 +60,8 @@ func New(counter SubscriptionCounter, now func() time.Time) *Metrics {
 		known("result", briefings.FeedFetchResults()...))
 	m.itemsIngested = m.counter("newsbot_items_ingested_total", "Feed items never seen before, ingested.")
 	m.storiesGrouped = m.counterVec("newsbot_stories_grouped_total",
-		"Stories made from new items: new stories, and existing stories another outlet's telling joined.",
-		known("kind", kindNew, kindGrown))
+		"Stories made from new items: new stories, existing stories another outlet's telling joined, and stored stories folded into another once a later telling showed them one event.",
+		known("kind", kindNew, kindGrown, kindMerged))
 	m.deliveries = m.counterVec("newsbot_delivery_events_total",
 		"What delivery did, by platform and outcome (sent, retry_after, gone, moved, rejected, transient, failed, deferred, ...).",
 		platforms, known("outcome", bot.Outcomes()...))
@@ -81,11 +81,12 @@ func New(counter SubscriptionCounter, now func() time.Time) *Metrics {
 	return m
 }
 
-// The kinds of newsbot_stories_grouped_total: the two counts of
+// The kinds of newsbot_stories_grouped_total: the counts of
 // briefings.IngestStats that ObserveFetch reports.
 const (
-	kindNew   = "new"
-	kindGrown = "grown"
+	kindNew    = "new"
+	kindGrown  = "grown"
+	kindMerged = "merged"
 )
 
 // label is a metric label and the values it is known to take.
@@ -162,6 +163,7 @@ func (m *Metrics) ObserveFetch(result string, ingested briefings.IngestStats) {
 	m.itemsIngested.Add(float64(ingested.New))
 	m.storiesGrouped.WithLabelValues(kindNew).Add(float64(ingested.NewStories))
 	m.storiesGrouped.WithLabelValues(kindGrown).Add(float64(ingested.Grown))
+	m.storiesGrouped.WithLabelValues(kindMerged).Add(float64(ingested.Merged))
 }
 
 // ObserveDelivery implements bot.DeliveryObserver.

@@ -34,7 +34,7 @@ func scrape(t *testing.T, m *Metrics) string {
 
 func TestMetricsReportWhatHappened(t *testing.T) {
 	m := New(fakeCounter{counts: []briefings.SubscriptionCount{{Platform: briefings.PlatformTelegram, Active: 7, Due: 2, Overdue: 1}}}, nil)
-	m.ObserveFetch("ok", briefings.IngestStats{New: 5, NewStories: 3, Grown: 1})
+	m.ObserveFetch("ok", briefings.IngestStats{New: 5, NewStories: 3, Grown: 1, Merged: 2})
 	m.ObserveFetch("not_modified", briefings.IngestStats{})
 	m.ObserveFetch("error", briefings.IngestStats{})
 	m.ObserveDelivery(bot.DeliveryEvent{Platform: briefings.PlatformTelegram, Outcome: "sent", Latency: 30 * time.Millisecond})
@@ -52,6 +52,7 @@ func TestMetricsReportWhatHappened(t *testing.T) {
 		`newsbot_items_ingested_total 5`,
 		`newsbot_stories_grouped_total{kind="new"} 3`,
 		`newsbot_stories_grouped_total{kind="grown"} 1`,
+		`newsbot_stories_grouped_total{kind="merged"} 2`,
 		`newsbot_delivery_events_total{outcome="sent",platform="telegram"} 1`,
 		`newsbot_delivery_events_total{outcome="gone",platform="discord"} 1`,
 		`newsbot_rate_limited_total{platform="telegram"} 1`,
@@ -98,7 +99,8 @@ func zeroSeries() []string {
 		out = append(out, `newsbot_feed_fetches_total{result="`+r+`"} 0`)
 	}
 	out = append(out, `newsbot_items_ingested_total 0`,
-		`newsbot_stories_grouped_total{kind="new"} 0`, `newsbot_stories_grouped_total{kind="grown"} 0`)
+		`newsbot_stories_grouped_total{kind="new"} 0`, `newsbot_stories_grouped_total{kind="grown"} 0`,
+		`newsbot_stories_grouped_total{kind="merged"} 0`)
 	for _, p := range platforms {
 		for _, o := range bot.Outcomes() {
 			out = append(out, `newsbot_delivery_events_total{outcome="`+o+`",platform="`+string(p)+`"} 0`)
