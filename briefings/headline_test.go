@@ -53,9 +53,10 @@ func TestHeadlineOf(t *testing.T) {
 	}
 }
 
-// TestIngestHeadsADatelineItemByItsText: a feed that puts the page's
-// timestamp where the headline belongs gets its story headed by the text.
-func TestIngestHeadsADatelineItemByItsText(t *testing.T) {
+// TestCleanItemDropsADatelineHeadline: a feed that puts the page's
+// timestamp where the headline belongs gets its story headed by the text
+// (cleanItem and headlineOf are what Ingest runs on every item and story).
+func TestCleanItemDropsADatelineHeadline(t *testing.T) {
 	it := cleanItem(Item{Title: "Last Updated: Monday, 28 November 2005, 02:24 GMT", Text: "A powerful earthquake hit southern Iran. Ten people died."}, time.Date(2025, 7, 10, 18, 0, 0, 0, time.UTC))
 	if it.Title != "" {
 		t.Fatalf("cleanItem kept the dateline %q as the headline", it.Title)
