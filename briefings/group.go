@@ -354,8 +354,13 @@ func (g *pendingGroup) compatible(h *pendingGroup) bool {
 	return !datesConflict(g.members, h.members) && !namesConflict(g.members, h.members)
 }
 
-// datesConflict reports whether more pairs of tellings, one from as and one
-// from bs, name event days apart than name the same one.
+// datesConflict reports whether the tellings of as and bs name different
+// event days: at least half the pairs of tellings, one from each, name days
+// apart, and more do than name the same day. Most tellings of an event name
+// no day, and the few that do may name another part of it (the arrest on
+// Tuesday, the game on Sunday he will play in anyway, the sentencing a week
+// after the verdict): one telling naming another day than another does is
+// no evidence against the rest of a story.
 func datesConflict(as, bs []*groupDoc) bool {
 	agree, conflict := 0, 0
 	for _, a := range as {
@@ -368,16 +373,35 @@ func datesConflict(as, bs []*groupDoc) bool {
 			}
 		}
 	}
-	return conflict > agree
+	return conflict > agree && 2*conflict >= len(as)*len(bs)
 }
 
-// namesConflict reports whether two sets of tellings each keep naming
-// someone (a name in at least half of them) whom no telling of the other
-// names at all: the same kind of event with other people ("Klitschko stops
-// Thompson" is not "Klitschko stops Rahman"). One telling names everyone
-// it names; an item and a story, or two stories, are held to the same rule.
+// namesConflict reports whether two sets of tellings are about other people
+// and places: each keeps naming someone (a name in at least half of them)
+// whom no telling of the other names at all, the same kind of event with
+// other people ("Klitschko stops Thompson" is not "Klitschko stops
+// Rahman"); or each rarely names whom the other does, as two earthquakes'
+// tellings, one naming Sonoma, Healdsburg or Lake County, the other Aceh or
+// Indonesia, keep naming no one place and share no place. One telling names
+// everyone it names; an item and a story, or two stories, are held to the
+// same rule.
 func namesConflict(as, bs []*groupDoc) bool {
-	return namesAbsent(as, bs) && namesAbsent(bs, as)
+	return namesAbsent(as, bs) && namesAbsent(bs, as) || namesRarelyShared(as, bs) && namesRarelyShared(bs, as)
+}
+
+// namesRarelyShared reports whether as name anyone, and at most a third of
+// the names as mention, telling by telling, are named by a telling of bs.
+func namesRarelyShared(as, bs []*groupDoc) bool {
+	mentions, shared := 0, 0
+	for _, a := range as {
+		for _, n := range a.names {
+			mentions++
+			if slices.ContainsFunc(bs, func(b *groupDoc) bool { return b.terms[n] > 0 }) {
+				shared++
+			}
+		}
+	}
+	return mentions > 0 && 3*shared <= mentions
 }
 
 // namesAbsent reports whether as keep naming someone no telling of bs names.

@@ -310,6 +310,54 @@ func TestNamesConflict(t *testing.T) {
 	if namesConflict(rahman, both) {
 		t.Error("a telling naming Klitschko and Rahman conflicts with the Klitschko–Rahman story")
 	}
+
+	// Neither keeps naming one place, and they share none: two quakes.
+	sonoma := story("A magnitude 4.6 earthquake was recorded near Healdsburg early on Thursday.",
+		"The 4.6 quake woke residents of Clearlake before dawn.",
+		"The earthquake shook Santa Rosa before dawn.")
+	aceh := story("A magnitude 6.1 earthquake struck Aceh province, killing 24.",
+		"The 6.1 quake in Indonesia injured more than 200 people.",
+		"Buildings collapsed across Sumatra after the quake.")
+	if !namesConflict(sonoma, aceh) {
+		t.Error("a quake near Healdsburg and a quake in Aceh were taken for one")
+	}
+	lakeCounty := story("Residents of Healdsburg and Clearlake said the quake rattled windows.")
+	if namesConflict(sonoma, lakeCounty) {
+		t.Error("a telling naming the Sonoma quake's places conflicts with its story")
+	}
+}
+
+// TestDatesConflict: tellings name different event days when most pairs
+// of them do; one telling naming another day than the rest is not enough
+// to keep an item from the story the others tell.
+func TestDatesConflict(t *testing.T) {
+	thu := time.Date(2025, 7, 10, 20, 0, 0, 0, time.UTC)
+	telling := func(text string) *groupDoc {
+		d := &groupDoc{item: Item{Title: "Talks", Text: text, Published: thu}}
+		d.date, _ = eventDate(d.item)
+		return d
+	}
+	met := telling("The ministers met on Thursday.")
+	phoned := telling("The ministers spoke by phone on Saturday.")
+	undated := telling("The ministers met in Kuala Lumpur.")
+	tests := []struct {
+		as, bs []*groupDoc
+		want   bool
+		why    string
+	}{
+		{[]*groupDoc{phoned}, []*groupDoc{met}, true, "two tellings, two days apart"},
+		{[]*groupDoc{phoned}, []*groupDoc{met, met}, true, "every telling of the story names another day"},
+		{[]*groupDoc{phoned}, []*groupDoc{met, undated}, true, "half the story's tellings name another day, none the same"},
+		{[]*groupDoc{phoned}, []*groupDoc{met, undated, undated}, false, "one telling in three names another day"},
+		{[]*groupDoc{phoned}, []*groupDoc{met, met, phoned}, true, "most of the story's tellings name another day"},
+		{[]*groupDoc{phoned}, []*groupDoc{met, phoned, phoned}, false, "more of them name the item's day"},
+		{[]*groupDoc{undated}, []*groupDoc{met, phoned}, false, "an item naming no day"},
+	}
+	for _, tt := range tests {
+		if got := datesConflict(tt.as, tt.bs); got != tt.want {
+			t.Errorf("%s: datesConflict = %v, want %v", tt.why, got, tt.want)
+		}
+	}
 }
 
 func TestEventDaysConflict(t *testing.T) {

@@ -28,7 +28,7 @@ import (
 )
 
 const evalGroupUsage = `Usage:
-  newsbot eval-group FILE.jsonl[.gz]
+  newsbot eval-group [-orders N] FILE.jsonl[.gz]
 
 Feeds labelled articles, one JSON object a line
   {"id": …, "story": …, "title": …, "description": …, "text": …, "url": …, "host": …}
@@ -37,13 +37,23 @@ the last 24 hours, an untitled article headed by its first sentence under a made
 address and outlet — reads the stories the bot stored, and prints B-cubed and
 same-story-pair precision, recall and F1 beside the every-article-alone baseline, for
 all articles and for those with a headline of their own. Nothing leaves 127.0.0.1.
+
+  -orders N   also read the set in N-1 other orders (other publication times, other
+              feeds first) and print the mean, lowest and highest F1 over all N: a
+              grouping that decides item by item owes some of any one figure to the
+              order it met the items in
 `
 
 // runEvalGroup is "newsbot eval-group": the grouping scored on labelled stories.
 func runEvalGroup(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("eval-group", evalGroupUsage, stderr)
+	orders := fs.Int("orders", 1, "")
 	if exit, ok := parseFlags(fs, args); !ok {
 		return exit
+	}
+	if *orders < 1 {
+		fmt.Fprintf(stderr, "newsbot eval-group: -orders %d: want at least 1\n", *orders)
+		return 2
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintf(stderr, "newsbot eval-group: want one FILE.jsonl\n\n%s", evalGroupUsage)
@@ -66,13 +76,35 @@ func runEvalGroup(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	clusters, err := groupThroughBot(ctx, set, time.Now(), log)
-	if err != nil {
-		fmt.Fprintf(stderr, "newsbot eval-group: %v\n", err)
-		return 1
+	runs := make([][]int64, *orders)
+	for o := range runs {
+		clusters, err := groupThroughBot(ctx, set, time.Now(), readingOrder(o), log)
+		if err != nil {
+			fmt.Fprintf(stderr, "newsbot eval-group: %v\n", err)
+			return 1
+		}
+		runs[o] = clusters
 	}
-	writeGroupReport(stdout, path, set, clusters)
+	writeGroupReport(stdout, path, set, runs[0])
+	if len(runs) > 1 {
+		writeOrdersReport(stdout, set, runs)
+	}
 	return 0
+}
+
+// readingOrder fixes the order the bot meets a set in: when each item was
+// published, and which outlet's feed is read first. Order 0 is the one a
+// report starts with; the others show how much a figure owes to it.
+type readingOrder int
+
+// rank is where s goes in the order: items and outlets are sorted by it.
+func (o readingOrder) rank(s string) uint64 {
+	h := fnv.New64a()
+	if o != 0 {
+		fmt.Fprintf(h, "%d/", int(o))
+	}
+	h.Write([]byte(s))
+	return h.Sum64()
 }
 
 // labelledItem is one article of a grouping set and the story it belongs to.
@@ -141,12 +173,12 @@ type feedItem struct {
 // asFeedItems turns the set into feed items published within the day before
 // now, spread evenly in an order fixed by the ids, so the stories interleave
 // the way a day's news does and every run is the same.
-func asFeedItems(set []labelledItem, now time.Time) []feedItem {
+func asFeedItems(set []labelledItem, now time.Time, o readingOrder) []feedItem {
 	order := make([]int, len(set))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(idHash(set[a].ID), idHash(set[b].ID)) })
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(o.rank(set[a].ID), o.rank(set[b].ID)) })
 	step := 23 * time.Hour / time.Duration(len(set)+1)
 	out := make([]feedItem, len(set))
 	for rank, i := range order {
@@ -180,12 +212,6 @@ func asFeedItems(set []labelledItem, now time.Time) []feedItem {
 	return out
 }
 
-func idHash(s string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	return h.Sum64()
-}
-
 // firstSentence is text up to its first sentence end, at most 200 characters.
 func firstSentence(text string) string {
 	text = strings.Join(strings.Fields(text), " ")
@@ -211,8 +237,8 @@ func truncateWords(s string, n int) string {
 // groupThroughBot serves the items as one RSS feed per outlet on 127.0.0.1,
 // lets the bot's poller read every feed once into a fresh SQLite store, and
 // returns the story each article joined, by index into set.
-func groupThroughBot(ctx context.Context, set []labelledItem, now time.Time, log *slog.Logger) ([]int64, error) {
-	items := asFeedItems(set, now)
+func groupThroughBot(ctx context.Context, set []labelledItem, now time.Time, o readingOrder, log *slog.Logger) ([]int64, error) {
+	items := asFeedItems(set, now, o)
 	byOutlet := make(map[string][]int)
 	var outlets []string
 	for i, it := range items {
@@ -224,7 +250,7 @@ func groupThroughBot(ctx context.Context, set []labelledItem, now time.Time, log
 	// Feeds are read in the order they were added: an order fixed by the
 	// outlets' names, not the set's, which lists each story's articles
 	// together.
-	slices.SortFunc(outlets, func(a, b string) int { return cmp.Compare(idHash(a), idHash(b)) })
+	slices.SortFunc(outlets, func(a, b string) int { return cmp.Compare(o.rank(a), o.rank(b)) })
 	documents := make(map[string][]byte, len(outlets))
 	for n, outlet := range outlets {
 		doc, err := rssDocument(outlet, items, byOutlet[outlet])
@@ -419,13 +445,20 @@ func pairScores(gold []string, pred []int64) scores {
 	return s
 }
 
-func writeGroupReport(w io.Writer, path string, set []labelledItem, clusters []int64) {
-	type subset struct {
-		name  string
-		gold  []string
-		pred  []int64
-		alone []int64
-	}
+// subset is the articles a report line scores: all of them, or those with
+// a headline of their own.
+type subset struct {
+	name  string
+	gold  []string
+	pred  []int64
+	alone []int64
+}
+
+func (s subset) label() string { return fmt.Sprintf("%s %d", s.name, len(s.gold)) }
+
+// subsets splits one grouping of set into the subsets a report scores; a
+// subset with no articles is left out.
+func subsets(set []labelledItem, clusters []int64) []subset {
 	all := subset{name: "all"}
 	titled := subset{name: "titled"}
 	for i, it := range set {
@@ -434,12 +467,21 @@ func writeGroupReport(w io.Writer, path string, set []labelledItem, clusters []i
 			titled.gold, titled.pred, titled.alone = append(titled.gold, it.Story), append(titled.pred, clusters[i]), append(titled.alone, int64(i))
 		}
 	}
-	fmt.Fprintf(w, "%s: %d articles in %d stories, %d with a headline\n\n", path, len(set), countDistinct(all.gold), len(titled.gold))
+	if len(titled.gold) == 0 {
+		return []subset{all}
+	}
+	return []subset{all, titled}
+}
+
+func writeGroupReport(w io.Writer, path string, set []labelledItem, clusters []int64) {
+	parts := subsets(set, clusters)
+	titled := 0
+	if len(parts) > 1 {
+		titled = len(parts[1].gold)
+	}
+	fmt.Fprintf(w, "%s: %d articles in %d stories, %d with a headline\n\n", path, len(set), countDistinct(parts[0].gold), titled)
 	fmt.Fprintf(w, "%-11s %-8s %8s %9s %7s %7s | %8s %7s %7s\n", "articles", "grouping", "stories", "B3 prec", "B3 rec", "B3 F1", "pair P", "pair R", "pair F1")
-	for _, s := range []subset{all, titled} {
-		if len(s.gold) == 0 {
-			continue
-		}
+	for _, s := range parts {
 		for _, g := range []struct {
 			name string
 			pred []int64
@@ -450,8 +492,37 @@ func writeGroupReport(w io.Writer, path string, set []labelledItem, clusters []i
 				pp = fmt.Sprintf("%.3f", p.P)
 			}
 			fmt.Fprintf(w, "%-11s %-8s %8d %9.3f %7.3f %7.3f | %8s %7.3f %7.3f\n",
-				fmt.Sprintf("%s %d", s.name, len(s.gold)), g.name, countDistinct(g.pred), b.P, b.R, b.F1, pp, p.R, p.F1)
+				s.label(), g.name, countDistinct(g.pred), b.P, b.R, b.F1, pp, p.R, p.F1)
 		}
+	}
+}
+
+// writeOrdersReport prints the F1s of the groupings the bot made of one set
+// read in several orders: their mean, lowest and highest.
+func writeOrdersReport(w io.Writer, set []labelledItem, runs [][]int64) {
+	fmt.Fprintf(w, "\nover %d reading orders (other publication times, other feeds first):\n", len(runs))
+	fmt.Fprintf(w, "%-11s %10s %7s %7s | %12s %7s %7s\n", "articles", "B3 F1 mean", "lowest", "highest", "pair F1 mean", "lowest", "highest")
+	var labels []string
+	b3, pairs := map[string][]float64{}, map[string][]float64{}
+	for _, clusters := range runs {
+		for _, s := range subsets(set, clusters) {
+			if _, ok := b3[s.label()]; !ok {
+				labels = append(labels, s.label())
+			}
+			b3[s.label()] = append(b3[s.label()], bcubed(s.gold, s.pred).F1)
+			pairs[s.label()] = append(pairs[s.label()], pairScores(s.gold, s.pred).F1)
+		}
+	}
+	mean := func(xs []float64) float64 {
+		var sum float64
+		for _, x := range xs {
+			sum += x
+		}
+		return sum / float64(len(xs))
+	}
+	for _, l := range labels {
+		fmt.Fprintf(w, "%-11s %10.3f %7.3f %7.3f | %12.3f %7.3f %7.3f\n", l,
+			mean(b3[l]), slices.Min(b3[l]), slices.Max(b3[l]), mean(pairs[l]), slices.Min(pairs[l]), slices.Max(pairs[l]))
 	}
 }
 

@@ -8,8 +8,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBCubedAndPairScores(t *testing.T) {
@@ -117,6 +120,23 @@ func TestEvalGroupCommand(t *testing.T) {
 		}
 	}
 
+	// Read in three orders, the three tellings still make one story each time.
+	stdout.Reset()
+	if code := run(context.Background(), []string{"eval-group", "-orders", "3", path}, nil, &stdout, &stderr, nil); code != 0 {
+		t.Fatalf("-orders 3: exit %d, stderr:\n%s", code, stderr.String())
+	}
+	for _, want := range []string{
+		"over 3 reading orders",
+		"all 4            1.000   1.000   1.000 |        1.000   1.000   1.000",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("-orders 3: output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if code := run(context.Background(), []string{"eval-group", "-orders", "0", path}, nil, &stdout, &stderr, nil); code != 2 {
+		t.Errorf("-orders 0: exit %d, want 2", code)
+	}
+
 	stdout.Reset()
 	stderr.Reset()
 	if code := run(context.Background(), []string{"eval-group", filepath.Join(t.TempDir(), "missing.jsonl")}, nil, &stdout, &stderr, nil); code != 1 || !strings.Contains(stderr.String(), "no such file") {
@@ -124,5 +144,37 @@ func TestEvalGroupCommand(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"eval-group"}, nil, &stdout, &stderr, nil); code != 2 {
 		t.Errorf("no file: exit %d, want 2", code)
+	}
+}
+
+// TestReadingOrdersDiffer: another reading order publishes the same items at
+// other times, and order 0 is the same every run.
+func TestReadingOrdersDiffer(t *testing.T) {
+	var set []labelledItem
+	for i := range 20 {
+		set = append(set, labelledItem{ID: strconv.Itoa(i), Story: "s", Title: "Headline " + strconv.Itoa(i)})
+	}
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	published := func(o readingOrder) []time.Time {
+		var out []time.Time
+		for _, it := range asFeedItems(set, now, o) {
+			out = append(out, it.published)
+		}
+		return out
+	}
+	first, again, other := published(0), published(0), published(1)
+	if !slices.Equal(first, again) {
+		t.Error("order 0 published the items at other times on a second run")
+	}
+	if slices.Equal(first, other) {
+		t.Error("order 1 published every item when order 0 did")
+	}
+	sorted := func(ts []time.Time) []time.Time {
+		ts = slices.Clone(ts)
+		slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+		return ts
+	}
+	if !slices.Equal(sorted(first), sorted(other)) {
+		t.Error("order 1 used other publication times, not the same times in another order")
 	}
 }
