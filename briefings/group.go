@@ -377,31 +377,47 @@ func datesConflict(as, bs []*groupDoc) bool {
 }
 
 // namesConflict reports whether two sets of tellings are about other people
-// and places: each keeps naming someone (a name in at least half of them)
-// whom no telling of the other names at all, the same kind of event with
-// other people ("Klitschko stops Thompson" is not "Klitschko stops
-// Rahman"); or each rarely names whom the other does, as two earthquakes'
-// tellings, one naming Sonoma, Healdsburg or Lake County, the other Aceh or
-// Indonesia, keep naming no one place and share no place. One telling names
-// everyone it names; an item and a story, or two stories, are held to the
-// same rule.
+// and places. They are when each rarely names whom the other does (at most
+// a third of its name mentions): two earthquakes' tellings, one naming
+// Sonoma, Healdsburg or Lake County, the other Aceh or Indonesia, keep
+// naming no one place and share none. They are when each keeps naming
+// someone (a name in at least half of them) whom no telling of the other
+// names at all, the same kind of event with other people ("Klitschko stops
+// Thompson" is not "Klitschko stops Rahman") — unless one is a single
+// telling most of whose names are those the other's tellings lead with (in
+// a headline or first sentence): one naming Mark Felt, the FBI, Watergate
+// and Alzheimer's tells the death of "Deep Throat" that the story's
+// tellings lead with, though it never says the words and they never name
+// the illness. Names the others only mention further on do not count
+// there: a Russia World Cup story's Putin does not join Egypt's squad
+// because one telling of it says the World Cup is in Russia.
 func namesConflict(as, bs []*groupDoc) bool {
-	return namesAbsent(as, bs) && namesAbsent(bs, as) || namesRarelyShared(as, bs) && namesRarelyShared(bs, as)
+	a, b := nameMentions(as, bs), nameMentions(bs, as)
+	switch {
+	case a.all > 0 && b.all > 0 && 3*a.named <= a.all && 3*b.named <= b.all:
+		return true
+	case len(as) == 1 && 2*a.led > a.all, len(bs) == 1 && 2*b.led > b.all:
+		return false
+	}
+	return namesAbsent(as, bs) && namesAbsent(bs, as)
 }
 
-// namesRarelyShared reports whether as name anyone, and at most a third of
-// the names as mention, telling by telling, are named by a telling of bs.
-func namesRarelyShared(as, bs []*groupDoc) bool {
-	mentions, shared := 0, 0
+// nameMentions counts the names some tellings mention, telling by telling:
+// all of them, those a telling of others names anywhere, and those a
+// telling of others leads with.
+func nameMentions(as, others []*groupDoc) (m struct{ all, named, led int }) {
 	for _, a := range as {
 		for _, n := range a.names {
-			mentions++
-			if slices.ContainsFunc(bs, func(b *groupDoc) bool { return b.terms[n] > 0 }) {
-				shared++
+			m.all++
+			if slices.ContainsFunc(others, func(b *groupDoc) bool { return b.terms[n] > 0 }) {
+				m.named++
+			}
+			if slices.ContainsFunc(others, func(b *groupDoc) bool { return slices.Contains(b.names, n) }) {
+				m.led++
 			}
 		}
 	}
-	return mentions > 0 && 3*shared <= mentions
+	return m
 }
 
 // namesAbsent reports whether as keep naming someone no telling of bs names.

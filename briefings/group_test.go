@@ -311,6 +311,19 @@ func TestNamesConflict(t *testing.T) {
 		t.Error("a telling naming Klitschko and Rahman conflicts with the Klitschko–Rahman story")
 	}
 
+	// A telling most of whose names the story names tells it, whatever
+	// else it names.
+	felt := story("Former FBI official Mark Felt, known as Deep Throat, died on Thursday.",
+		"Deep Throat is dead: Mark Felt, who guided the Watergate reporters, was 95.",
+		"The FBI's Mark Felt, Watergate's Deep Throat, died at home.")
+	alzheimers := story("The FBI's number two during Watergate, Mark Felt, died after years of Alzheimer's.")
+	if namesConflict(felt, alzheimers) {
+		t.Error("a telling naming Mark Felt, the FBI, Watergate and Alzheimer's conflicts with the Deep Throat story")
+	}
+	if namesConflict(alzheimers, felt) {
+		t.Error("namesConflict is not symmetric")
+	}
+
 	// Neither keeps naming one place, and they share none: two quakes.
 	sonoma := story("A magnitude 4.6 earthquake was recorded near Healdsburg early on Thursday.",
 		"The 4.6 quake woke residents of Clearlake before dawn.",
