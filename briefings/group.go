@@ -32,10 +32,11 @@ import (
 // chaining would let "World Cup" fans, coaches and goalkeepers grow one
 // story). Tellings that came before the one linking them have started
 // stories of their own; a story that gained a telling is then folded with a
-// recent story as alike as a whole, unless each keeps naming people the
-// other never does. Words alone cannot tell two events with the same people apart (the
-// same two ministers meeting on Thursday and phoning on Saturday score like
-// a paraphrase), so items that name different event dates never group.
+// recent story as alike as a whole, unless they are about other people
+// (namesConflict). Words alone cannot tell two events with the same people
+// apart (the same two ministers meeting on Thursday and phoning on Saturday
+// score like a paraphrase), so tellings that mostly name different event
+// days never group (datesConflict).
 const (
 	// groupWindow is how far apart two tellings of one event may be published.
 	groupWindow = 48 * time.Hour
@@ -45,9 +46,8 @@ const (
 	// real-news look-alikes of testdata/pairs.json (a storm and a quake in
 	// one place, a central bank's decision and its president's speech).
 	groupThreshold = 0.2
-	// otherNamesFactor discounts the similarity to a story that keeps naming
-	// someone the item does not while the item's headline names someone the
-	// story never does.
+	// otherNamesFactor discounts the similarity to a story about other
+	// people than the item (namesConflict).
 	otherNamesFactor = 0.5
 	// mergeThreshold is the cosine similarity between two stories'
 	// centroids at or above which they are one event, as groupThreshold is
@@ -336,12 +336,7 @@ func (g *pendingGroup) weightiest() []string {
 	for t := range g.centroid {
 		order = append(order, t)
 	}
-	slices.SortFunc(order, func(a, b string) int {
-		if c := cmp.Compare(g.centroid[b], g.centroid[a]); c != 0 {
-			return c
-		}
-		return strings.Compare(a, b)
-	})
+	slices.SortFunc(order, byWeight(g.centroid))
 	return order[:min(len(order), 4*indexedTerms)]
 }
 
@@ -399,46 +394,59 @@ func namesConflict(as, bs []*groupDoc) bool {
 	case len(as) == 1 && 2*a.led > a.all, len(bs) == 1 && 2*b.led > b.all:
 		return false
 	}
-	return namesAbsent(as, bs) && namesAbsent(bs, as)
+	return a.keptAbsent && b.keptAbsent
 }
 
-// nameMentions counts the names some tellings mention, telling by telling:
-// all of them, those a telling of others names anywhere, and those a
-// telling of others leads with.
-func nameMentions(as, others []*groupDoc) (m struct{ all, named, led int }) {
+// mentions are what one set of tellings' names say of another set's.
+type mentions struct {
+	all, named, led int  // name mentions, telling by telling: all, named by the others anywhere, led with by them
+	keptAbsent      bool // a name in at least half the tellings that no telling of the others names
+}
+
+func nameMentions(as, others []*groupDoc) mentions {
+	var m mentions
+	count := make(map[string]int)
+	absent := make(map[string]bool)
 	for _, a := range as {
 		for _, n := range a.names {
 			m.all++
+			count[n]++
 			if slices.ContainsFunc(others, func(b *groupDoc) bool { return b.terms[n] > 0 }) {
 				m.named++
+			} else {
+				absent[n] = true
 			}
 			if slices.ContainsFunc(others, func(b *groupDoc) bool { return slices.Contains(b.names, n) }) {
 				m.led++
 			}
 		}
 	}
+	for n := range absent {
+		if 2*count[n] >= len(as) {
+			m.keptAbsent = true
+		}
+	}
 	return m
-}
-
-// namesAbsent reports whether as keep naming someone no telling of bs names.
-func namesAbsent(as, bs []*groupDoc) bool {
-	count := make(map[string]int)
-	for _, a := range as {
-		for _, n := range a.names {
-			count[n]++
-		}
-	}
-	for n, k := range count {
-		if 2*k >= len(as) && !slices.ContainsFunc(bs, func(b *groupDoc) bool { return b.terms[n] > 0 }) {
-			return true
-		}
-	}
-	return false
 }
 
 type weighedTerm struct {
 	term string
 	x    float64
+}
+
+// heavierFirst orders terms weightiest first, ties by the term: the order a
+// telling is indexed and looked up by, and a story's candidates found by,
+// the same every run.
+func heavierFirst(a, b weighedTerm) int {
+	if c := cmp.Compare(b.x, a.x); c != 0 {
+		return c
+	}
+	return strings.Compare(a.term, b.term)
+}
+
+// byWeight is heavierFirst over the terms of w.
+func byWeight(w map[string]float64) func(a, b string) int {
+	return func(a, b string) int { return heavierFirst(weighedTerm{a, w[a]}, weighedTerm{b, w[b]}) }
 }
 
 // weigh appends d's terms, weighed by the corpus' idf, to buf, and returns
@@ -460,16 +468,15 @@ func (d *groupDoc) prepareKeys(c *corpus, scratch *[]weighedTerm) {
 	*scratch = all
 	top := make([]weighedTerm, 0, indexedTerms+1)
 	for _, wt := range all {
-		t, x := wt.term, wt.x
 		if norm > 0 {
-			x /= norm
+			wt.x /= norm
 		}
 		i := len(top)
-		for i > 0 && (top[i-1].x < x || top[i-1].x == x && top[i-1].term > t) {
+		for i > 0 && heavierFirst(wt, top[i-1]) < 0 {
 			i--
 		}
 		if i < indexedTerms {
-			top = slices.Insert(top, i, weighedTerm{t, x})
+			top = slices.Insert(top, i, wt)
 			top = top[:min(len(top), indexedTerms)]
 		}
 	}
@@ -502,12 +509,7 @@ func (d *groupDoc) prepare(c *corpus, scratch *[]weighedTerm) {
 	for t := range d.unit {
 		d.order = append(d.order, t)
 	}
-	slices.SortFunc(d.order, func(a, b string) int {
-		if c := cmp.Compare(d.unit[b], d.unit[a]); c != 0 {
-			return c
-		}
-		return strings.Compare(a, b)
-	})
+	slices.SortFunc(d.order, byWeight(d.unit))
 	d.keys = d.order[:min(len(d.order), indexedTerms)]
 }
 
